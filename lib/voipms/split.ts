@@ -1,0 +1,65 @@
+/** One SMS on VoIP.ms: 160 bytes of UTF-8 (VoIP.ms counts characters; bytes is the safe reading). */
+export const SMS_MAX_BYTES = 160;
+/** VoIP.ms `sendMMS` message limit, in characters. */
+export const MMS_MAX_CHARS = 2048;
+/** Texts needing more SMS parts than this go out as one MMS instead (one bubble, one charge). */
+export const MAX_SMS_PARTS = 3;
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+const codePoints = (text: string): number => {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+};
+
+export const measures = { utf8Bytes, codePoints } as const;
+
+let segmenter: Intl.Segmenter | undefined;
+
+/** Graphemes, so an emoji with modifiers or an accented letter is never cut in two. */
+function graphemes(text: string): string[] {
+  segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
+  return Array.from(segmenter.segment(text), (s) => s.segment);
+}
+
+/**
+ * Splits text into parts each at most `max` long by `measure`, cutting after whitespace where one
+ * exists in the part, otherwise between graphemes. Whitespace at the cut is dropped; nothing else is.
+ */
+export function splitText(
+  text: string,
+  max: number,
+  measure: (part: string) => number = utf8Bytes,
+): string[] {
+  if (!Number.isInteger(max) || max < 8) throw new RangeError('max must be an integer of at least 8');
+  const parts: string[] = [];
+  let rest = text.trim();
+  while (rest.length > 0) {
+    if (measure(rest) <= max) {
+      parts.push(rest);
+      break;
+    }
+    const units = graphemes(rest);
+    let size = 0;
+    let fit = 0;
+    let lastSpace = -1;
+    for (const unit of units) {
+      const next = measure(unit);
+      if (size + next > max) break;
+      size += next;
+      fit++;
+      if (/^\s+$/.test(unit)) lastSpace = fit - 1;
+    }
+    // A single grapheme longer than max (absurd zalgo text) still has to make progress.
+    if (fit === 0) fit = 1;
+    const cut = lastSpace > 0 ? lastSpace : fit;
+    parts.push(units.slice(0, cut).join('').trimEnd());
+    rest = units.slice(cut).join('').trimStart();
+  }
+  return parts;
+}
+
+/** The SMS parts VoIP.ms `sendSMS` would be called with. */
+export function splitSms(text: string): string[] {
+  return splitText(text, SMS_MAX_BYTES, utf8Bytes);
+}

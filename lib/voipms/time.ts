@@ -1,0 +1,81 @@
+/**
+ * Wall-clock times in a named IANA zone ↔ instants, with Intl only (no date library in the bundle).
+ * VoIP.ms writes every date as `YYYY-MM-DD HH:MM:SS` in a zone it does not name.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    try {
+      formatter = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
+    } catch {
+      throw new RangeError(`Unknown time zone "${timeZone}" (expected an IANA name such as America/Toronto)`);
+    }
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** Throws a clear RangeError when the zone is not a usable IANA name. */
+export function assertTimeZone(timeZone: string): void {
+  formatterFor(timeZone);
+}
+
+/** Offset of the zone from UTC at an instant, in milliseconds (east positive). */
+export function zoneOffsetMs(instantMs: number, timeZone: string): number {
+  const parts = formatterFor(timeZone).formatToParts(new Date(instantMs));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return asUtc - Math.floor(instantMs / 1000) * 1000;
+}
+
+const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * `2024-03-10 02:30:00` in `America/New_York` → the instant. Follows the usual "compatible" rule for
+ * clock changes: a time that happens twice (autumn) is the earlier one, a time skipped (spring) moves forward.
+ * Returns undefined when the text is not such a wall-clock time.
+ */
+export function wallClockToInstant(text: string, timeZone: string): Date | undefined {
+  const match = WALL_CLOCK.exec(text.trim());
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s] = match;
+  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0));
+  if (Number.isNaN(local)) return undefined;
+  const day = 86_400_000;
+  const before = local - zoneOffsetMs(local - day, timeZone);
+  const after = local - zoneOffsetMs(local + day, timeZone);
+  const valid = [before, after].filter((t) => t + zoneOffsetMs(t, timeZone) === local);
+  // Two valid candidates: the hour that repeats; none: the hour that is skipped (use the offset before it).
+  const instant = valid.length > 0 ? Math.min(...valid) : before;
+  return new Date(instant);
+}
+
+/** The calendar date (`YYYY-MM-DD`) an instant falls on at a fixed offset of whole hours from UTC. */
+export function dateAtOffset(instant: Date, offsetHours: number): string {
+  return new Date(instant.getTime() + offsetHours * 3_600_000).toISOString().slice(0, 10);
+}
+
+/** The IANA zone with a fixed offset of whole hours (`-5` → `Etc/GMT+5`; the sign is inverted by POSIX). */
+export function fixedOffsetZone(offsetHours: number): string {
+  if (offsetHours === 0) return 'UTC';
+  return `Etc/GMT${offsetHours > 0 ? '-' : '+'}${Math.abs(offsetHours)}`;
+}
