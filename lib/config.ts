@@ -36,7 +36,12 @@ export interface Config {
 }
 
 /** Secrets that may come from SSM Parameter Store: `<NAME>_PARAM` names the SecureString parameter. */
-export const SECRET_NAMES = ['TWILIO_AUTH_TOKEN', 'VOIPMS_PASSWORD', 'VOIPMS_WEBHOOK_TOKEN', 'DATABASE_URL'] as const;
+export const SECRET_NAMES = [
+  'TWILIO_AUTH_TOKEN',
+  'VOIPMS_PASSWORD',
+  'VOIPMS_WEBHOOK_TOKEN',
+  'DATABASE_URL',
+] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -157,7 +162,9 @@ export async function resolveSecrets(env: Env = process.env): Promise<Env> {
   if (wanted.length === 0) return env;
   const { SSMClient, GetParametersCommand } = await import('@aws-sdk/client-ssm');
   const names = wanted.map((name) => env[`${name}_PARAM`] as string);
-  const answer = await new SSMClient({}).send(new GetParametersCommand({ Names: names, WithDecryption: true }));
+  const answer = await new SSMClient({}).send(
+    new GetParametersCommand({ Names: names, WithDecryption: true }),
+  );
   if (answer.InvalidParameters?.length) {
     throw new ConfigError(answer.InvalidParameters.map((name) => `SSM parameter ${name} does not exist`));
   }

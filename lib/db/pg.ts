@@ -20,7 +20,8 @@ const types = {
 /** Errors that mean "the database is not there", as opposed to a bad statement. */
 function isUnavailable(error: unknown): boolean {
   const err = error as { code?: string; message?: string };
-  if (err.code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|57P0[123]|08\w{3})$/.test(err.code)) return true;
+  if (err.code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|57P0[123]|08\w{3})$/.test(err.code))
+    return true;
   return /timeout|Connection terminated|connect ECONN|the database system is (starting|shutting)/i.test(
     err.message ?? '',
   );

@@ -22,7 +22,9 @@ export class IpAllowList {
   allows(ip: string | undefined): boolean {
     if (!ip || !ipaddr.isValid(ip)) return false;
     const address = ipaddr.process(ip); // unwraps ::ffff:1.2.3.4 to IPv4
-    return this.ranges.some(([network, bits]) => network.kind() === address.kind() && address.match(network, bits));
+    return this.ranges.some(
+      ([network, bits]) => network.kind() === address.kind() && address.match(network, bits),
+    );
   }
 }
 

@@ -1,0 +1,43 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { validateRequest } from 'twilio/lib/webhooks/webhooks.js';
+import type { Config } from '../config.js';
+import { ForbiddenError } from './errors.js';
+import type { WebhookRequest } from './request.js';
+
+/** Decides whether the caller is who it claims to be; throws ForbiddenError when not. */
+export type CallerCheck = (request: WebhookRequest, config: Config) => void;
+
+/**
+ * Twilio signs WEBHOOK_BASE_URL + path + raw query, plus the form parameters (blank values included).
+ * Twilio's own validator tries the URL with and without the default port and compares in constant time.
+ */
+export const twilioSignature: CallerCheck = (request, config) => {
+  const authToken = config.twilio.authToken;
+  if (!authToken) throw new ForbiddenError('Twilio auth token not configured');
+  const signature = request.headers['x-twilio-signature'];
+  if (!signature) throw new ForbiddenError('missing X-Twilio-Signature');
+  const url = `${config.webhookBaseUrl}${request.path}${request.rawQuery ? `?${request.rawQuery}` : ''}`;
+  if (!validateRequest(authToken, signature, url, request.fields)) {
+    throw new ForbiddenError('invalid X-Twilio-Signature');
+  }
+};
+
+/** Constant-time string equality that does not leak the expected length either. */
+export function safeEqual(a: string, b: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/**
+ * VoIP.ms signs nothing and publishes no source IPs: the caller must come from an allow-listed address
+ * (as API Gateway saw it, never X-Forwarded-For) and carry the shared token in the query string.
+ */
+export const voipmsCaller: CallerCheck = (request, config) => {
+  if (!config.voipms.allowedIps.allows(request.sourceIp)) {
+    throw new ForbiddenError('source IP not allowed');
+  }
+  const expected = config.voipms.webhookToken;
+  if (!expected) throw new ForbiddenError('VoIP.ms webhook token not configured');
+  const token = request.query.token?.[0];
+  if (token === undefined || !safeEqual(token, expected)) throw new ForbiddenError('invalid token');
+};

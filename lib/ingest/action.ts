@@ -1,0 +1,49 @@
+import { DatabaseUnavailableError, type Db, getDb } from '../db/index.js';
+import { ServiceUnavailableError } from '../http/errors.js';
+import { logger } from '../observability.js';
+import { QueueUnavailableError, sendMessage } from '../queue/index.js';
+
+/**
+ * A database write that must not be lost: run now, or, when Postgres is unreachable, queued on the ingest
+ * queue and run later by the ingest worker with the same event. Every action is idempotent.
+ */
+export interface Action<E, R> {
+  readonly name: string;
+  run(db: Db, event: E): Promise<R>;
+}
+
+export const defineAction = <E, R>(name: string, run: (db: Db, event: E) => Promise<R>): Action<E, R> => ({
+  name,
+  run,
+});
+
+export interface IngestJob {
+  action: string;
+  event: unknown;
+}
+
+export type Outcome<R> = { stored: true; result: R } | { stored: false };
+
+/** Runs the action against Postgres; if Postgres is down, defers it. Only if both fail: 503, so the provider retries. */
+export async function performOrDefer<E, R>(action: Action<E, R>, event: E): Promise<Outcome<R>> {
+  try {
+    const db = await getDb();
+    return { stored: true, result: await action.run(db, event) };
+  } catch (error) {
+    if (!(error instanceof DatabaseUnavailableError)) throw error;
+    await defer(action.name, event);
+    return { stored: false };
+  }
+}
+
+export async function defer(action: string, event: unknown): Promise<void> {
+  try {
+    await sendMessage('ingest', { action, event } satisfies IngestJob);
+    logger.warn('database unavailable; event deferred to the ingest queue', { action });
+  } catch (error) {
+    if (error instanceof QueueUnavailableError) {
+      throw new ServiceUnavailableError('storage unavailable, retry later');
+    }
+    throw error;
+  }
+}
