@@ -14,12 +14,17 @@ import type { PropertyType, Resource, ResourceProperties, SpecDatabase } from '@
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
+export interface TemplateResource {
+  Type?: string;
+  Properties?: JsonObject;
+  [key: string]: Json | undefined;
+}
+
 export interface Template {
-  Resources?: Record<string, { Type?: string; Properties?: JsonObject; [key: string]: Json | undefined }>;
+  Resources?: Record<string, TemplateResource>;
   Conditions?: JsonObject;
   Parameters?: JsonObject;
   Outputs?: JsonObject;
-  [key: string]: Json | undefined;
 }
 
 const RESOURCE_KEYS = new Set([
@@ -72,7 +77,7 @@ export class TemplateChecker {
     return this.problems;
   }
 
-  private checkResource(id: string, resource: NonNullable<Template['Resources']>[string]): void {
+  private checkResource(id: string, resource: TemplateResource): void {
     const at = `${id}`;
     for (const key of Object.keys(resource)) {
       if (!RESOURCE_KEYS.has(key)) this.problems.push(`${at}: unknown resource attribute "${key}"`);
@@ -186,7 +191,7 @@ export class TemplateChecker {
         break;
       case 'array':
         if (!Array.isArray(value)) local.push(`${at}: expected a list`);
-        else value.forEach((item, i) => this.checkValue(item, [type.element], `${at}[${i}]`));
+        else for (const [i, item] of value.entries()) this.checkValue(item, [type.element], `${at}[${i}]`);
         break;
       case 'map':
         if (!isObject(value)) local.push(`${at}: expected an object`);
@@ -211,7 +216,7 @@ export class TemplateChecker {
   /** Ref, Fn::GetAtt and Fn::Sub targets must exist: a typo otherwise surfaces only at deploy time. */
   private checkReferences(node: Json, at: string): void {
     if (Array.isArray(node)) {
-      node.forEach((item, i) => this.checkReferences(item, `${at}[${i}]`));
+      for (const [i, item] of node.entries()) this.checkReferences(item, `${at}[${i}]`);
       return;
     }
     if (!isObject(node)) return;
