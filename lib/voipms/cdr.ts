@@ -24,12 +24,16 @@ export interface NormalizedCall {
   account: string | null;
 }
 
-const field = z.union([z.string(), z.number()]).transform((value) => String(value).trim());
+const field = z
+  .union([z.string(), z.number()], {
+    error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string or a number'),
+  })
+  .transform((value) => String(value).trim());
 const optionalField = field.optional();
 
 /** A `getCDR` record as pushed to us or polled (numbers may arrive as numbers or strings). */
 export const voipmsCdrRecordSchema = z.looseObject({
-  uniqueid: field.refine((value) => value.length > 0, 'uniqueid must not be empty'),
+  uniqueid: field.refine((value) => value.length > 0, 'must not be empty'),
   date: field,
   callerid: optionalField,
   destination: optionalField,
@@ -43,6 +47,23 @@ export const voipmsCdrRecordSchema = z.looseObject({
 });
 
 export type VoipmsCdrInput = z.input<typeof voipmsCdrRecordSchema>;
+
+/** One `getCDR` record as VoIP.ms returns it (every value a string). */
+export interface VoipmsCdrRecord {
+  date: string;
+  callerid: string;
+  destination: string;
+  description: string;
+  account: string;
+  disposition: string;
+  duration: string;
+  seconds: string;
+  rate: string;
+  total: string;
+  uniqueid: string;
+  destination_type?: string;
+  call_logs?: string;
+}
 
 /** `{"cdr": [...]}` or `{"cdr": {...}}` (VoIP.ms's one-row quirk), as the CDR webhook receives it. */
 export const voipmsCdrPayloadSchema = z.object({
@@ -101,7 +122,10 @@ export function clockToSeconds(value: string | undefined): number {
  * One `getCDR` record → our call shape. `timeZone` is the IANA zone VoIP.ms wrote `date` in: the account's
  * zone for pushed records, or `fixedOffsetZone(n)` when polled with `timezone=n`.
  */
-export function normalizeCdrRecord(input: VoipmsCdrInput, options: { timeZone: string }): NormalizedCall {
+export function normalizeCdrRecord(
+  input: VoipmsCdrInput | VoipmsCdrRecord,
+  options: { timeZone: string },
+): NormalizedCall {
   const parsed = voipmsCdrRecordSchema.safeParse(input);
   if (!parsed.success) throw new VoipmsCdrError(describeIssues(parsed.error));
   const record = parsed.data;
@@ -132,12 +156,5 @@ export function normalizeCdrRecord(input: VoipmsCdrInput, options: { timeZone: s
 }
 
 function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.join('.');
-      return issue.code === 'invalid_type' && issue.input === undefined
-        ? `${path} is required`
-        : `${path}: ${issue.message}`;
-    })
-    .join('; ');
+  return error.issues.map((issue) => `${issue.path.join('.') || 'record'} ${issue.message}`).join('; ');
 }

@@ -1,4 +1,5 @@
 import { asArray } from './as-array.js';
+import type { VoipmsCdrRecord } from './cdr.js';
 import { TRANSPORT_STATUSES, VoipmsApiError, VoipmsInputError } from './errors.js';
 import { toVoipmsNumber } from './phone.js';
 import {
@@ -60,23 +61,6 @@ export interface SendSmsResult {
   /** VoIP.ms message ids, one per part, in order. */
   ids: string[];
   parts: string[];
-}
-
-/** One `getCDR` record as VoIP.ms returns it (every value a string). */
-export interface VoipmsCdrRecord {
-  date: string;
-  callerid: string;
-  destination: string;
-  description: string;
-  account: string;
-  disposition: string;
-  duration: string;
-  seconds: string;
-  rate: string;
-  total: string;
-  uniqueid: string;
-  destination_type?: string;
-  call_logs?: string;
 }
 
 /** One `getCallRecordings` entry as VoIP.ms returns it. */

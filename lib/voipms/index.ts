@@ -23,7 +23,6 @@ export {
   type GetCdrInput,
   type SendSmsInput,
   type SendSmsResult,
-  type VoipmsCdrRecord,
   VoipmsClient,
   type VoipmsClientOptions,
   type VoipmsParams,

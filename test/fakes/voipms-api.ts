@@ -163,6 +163,7 @@ export interface FakeSentMessage {
 }
 
 type Behaviour =
+  | { kind: 'pass' }
   | { kind: 'status'; status: string }
   | { kind: 'drop' }
   | { kind: 'http'; code: number }
@@ -176,8 +177,8 @@ export interface FakeVoipms {
   calls: FakeVoipmsCall[];
   sent: FakeSentMessage[];
   callsTo(method: string): FakeVoipmsCall[];
-  /** Answer `status` (a documented VoIP.ms code) to the next `times` calls of `method`. */
-  failWith(method: string, status: string, times?: number): void;
+  /** Answer `status` (a documented VoIP.ms code) to `times` calls of `method`, after `after` normal ones. */
+  failWith(method: string, status: string, times?: number, after?: number): void;
   /** `api_limit_exceeded` `times` times, then normal answers. */
   limitExceeded(method: string, times: number): void;
   /** Destroy the socket without an answer. */
@@ -516,8 +517,9 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
     calls,
     sent,
     callsTo: (method) => calls.filter((call) => call.method === method),
-    failWith: (method, status, times = 1) => {
+    failWith: (method, status, times = 1, after = 0) => {
       knownStatus(status);
+      queue(method, { kind: 'pass' }, after);
       queue(method, { kind: 'status', status }, times);
     },
     limitExceeded: (method, times) => queue(method, { kind: 'status', status: 'api_limit_exceeded' }, times),
