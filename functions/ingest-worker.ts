@@ -21,6 +21,7 @@ async function writeDeferredEvent(record: SQSRecord): Promise<void> {
 
 export const handler = async (event: SQSEvent) => {
   const result = await processPartialResponse(event, writeDeferredEvent, processor);
-  if (result.batchItemFailures.length) logger.warn('ingest retries', { failed: result.batchItemFailures.length });
+  if (result.batchItemFailures.length)
+    logger.warn('ingest retries', { failed: result.batchItemFailures.length });
   return result;
 };

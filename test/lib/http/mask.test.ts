@@ -22,7 +22,7 @@ describe('PHI masking', () => {
       'tooth',
       '4155550199',
       '4155550123',
-      'secret',
+      'hunter2token',
       'Jane',
       '5145551234',
       '5145550000',
