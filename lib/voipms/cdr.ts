@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { asArray } from './as-array.js';
 import { toE164 } from './phone.js';
 import { wallClockToInstant } from './time.js';
@@ -24,16 +24,17 @@ export interface NormalizedCall {
   account: string | null;
 }
 
-const field = z
-  .union([z.string(), z.number()], {
+const field = z.pipe(
+  z.union([z.string(), z.number()], {
     error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string or a number'),
-  })
-  .transform((value) => String(value).trim());
-const optionalField = field.optional();
+  }),
+  z.transform((value) => String(value).trim()),
+);
+const optionalField = z.optional(field);
 
 /** A `getCDR` record as pushed to us or polled (numbers may arrive as numbers or strings). */
 export const voipmsCdrRecordSchema = z.looseObject({
-  uniqueid: field.refine((value) => value.length > 0, 'must not be empty'),
+  uniqueid: z.pipe(field, z.string().check(z.minLength(1, { error: 'must not be empty' }))),
   date: field,
   callerid: optionalField,
   destination: optionalField,
@@ -67,7 +68,10 @@ export interface VoipmsCdrRecord {
 
 /** `{"cdr": [...]}` or `{"cdr": {...}}` (VoIP.ms's one-row quirk), as the CDR webhook receives it. */
 export const voipmsCdrPayloadSchema = z.object({
-  cdr: z.union([z.array(voipmsCdrRecordSchema), voipmsCdrRecordSchema]).transform((value) => asArray(value)),
+  cdr: z.pipe(
+    z.union([z.array(voipmsCdrRecordSchema), voipmsCdrRecordSchema]),
+    z.transform((value) => asArray(value)),
+  ),
 });
 
 export class VoipmsCdrError extends Error {
@@ -155,6 +159,8 @@ export function normalizeCdrRecord(
   };
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || 'record'} ${issue.message}`).join('; ');
+function describeIssues(error: { issues: readonly { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues
+    .map((issue) => `${issue.path.map(String).join('.') || 'record'} ${issue.message}`)
+    .join('; ');
 }

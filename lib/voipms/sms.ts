@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { toE164 } from './phone.js';
 import { wallClockToInstant } from './time.js';
 
@@ -13,18 +13,17 @@ export interface NormalizedVoipmsSms {
 }
 
 /** Decoded query or form values may repeat a key (string[]) or, from JSON, be numbers. */
-const scalar = z.preprocess(
-  (value) => (Array.isArray(value) ? value[0] : typeof value === 'number' ? String(value) : value),
-  z.string().optional(),
-);
+const firstValue = (value: unknown): unknown =>
+  Array.isArray(value) ? value[0] : typeof value === 'number' ? String(value) : value;
+
+const scalar = z.optional(z.pipe(z.transform(firstValue), z.optional(z.string())));
 
 const required = (name: string) =>
-  z.preprocess(
-    (value) => (Array.isArray(value) ? value[0] : typeof value === 'number' ? String(value) : value),
+  z.pipe(
+    z.transform(firstValue),
     z
       .string({ error: `${name} is required` })
-      .trim()
-      .min(1, { error: `${name} is required` }),
+      .check(z.trim(), z.minLength(1, { error: `${name} is required` })),
   );
 
 /** VoIP.ms URL-callback parameters (`{TO} {FROM} {MESSAGE} {ID} {TIMESTAMP} {MEDIA}`). */
