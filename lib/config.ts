@@ -1,4 +1,5 @@
 import { IpAllowList } from './http/ip-allowlist.js';
+import { parseReplayKey } from './http/sealed-request.js';
 
 /** Everything the code reads from the environment, checked once. */
 export interface Config {
@@ -31,6 +32,8 @@ export interface Config {
   recordingRetentionDays: number;
   /** Where the local run keeps its embedded database and recordings. */
   dataDir: string;
+  /** Seals raw requests in webhook_logs for `replay`; unset means they are not kept. */
+  replayKey: Buffer | undefined;
   /** Bound on every Postgres wait on the webhook path, so a dead database cannot stall a provider. */
   dbTimeoutMs: number;
 }
@@ -121,6 +124,13 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`VOIPMS_DID must be a 10-digit number, got "${did}"`);
   }
 
+  let replayKey: Buffer | undefined;
+  try {
+    replayKey = parseReplayKey(text('REPLAY_KEY'));
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+
   const config: Config = {
     stage: text('STAGE') ?? 'local',
     onLambda,
@@ -150,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     recordingsBucket: text('RECORDINGS_BUCKET'),
     recordingRetentionDays: integer('RECORDING_RETENTION_DAYS', 365, 1, 36500),
     dataDir: text('DATA_DIR') ?? '.data',
+    replayKey,
     dbTimeoutMs: integer('DB_TIMEOUT_MS', 2000, 50, 60_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);

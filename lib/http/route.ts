@@ -5,6 +5,7 @@ import { countMetric, logger } from '../observability.js';
 import { ForbiddenError, HttpError } from './errors.js';
 import { decodeRequest, type WebhookRequest } from './request.js';
 import { refusal, type WebhookResponse } from './responses.js';
+import { sealRequest } from './sealed-request.js';
 import type { CallerCheck } from './verify.js';
 import { loggedPayload, writeWebhookLog } from './webhook-log.js';
 
@@ -76,9 +77,11 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
       request_id: request.context?.awsRequestId ?? null,
       idempotency_token: state.request?.headers['i-twilio-idempotency-token'] ?? null,
     };
+    const config = await getConfig().catch(() => undefined);
+    const sealed = config?.replayKey && state.request ? sealRequest(request.event, config.replayKey) : null;
     countMetric('Request', { route: spec.name, status: String(response.statusCode) });
     if (error instanceof ForbiddenError) countMetric('RequestRefused', { route: spec.name });
-    await writeWebhookLog(row);
+    await writeWebhookLog({ ...row, raw_request_encrypted: sealed });
   };
 
   return { before, after: finish, onError: finish };

@@ -16,13 +16,15 @@ export interface WebhookLogRow {
   error: string | null;
   request_id: string | null;
   idempotency_token: string | null;
+  /** Sealed raw request for replay (see sealed-request.ts); a hex string when deferred through the queue. */
+  raw_request_encrypted?: Buffer | string | null;
 }
 
 export const insertWebhookLog = defineAction('webhook_logs.insert', async (db, row: WebhookLogRow) => {
   await db.query(
     `INSERT INTO webhook_logs (provider, endpoint, method, status_code, signature_valid, source_ip, duration_ms,
-       payload, error, request_id, idempotency_token)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+       payload, error, request_id, idempotency_token, raw_request_encrypted)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, decode($12, 'hex'))`,
     [
       row.provider,
       row.endpoint,
@@ -35,6 +37,9 @@ export const insertWebhookLog = defineAction('webhook_logs.insert', async (db, r
       row.error,
       row.request_id,
       row.idempotency_token,
+      Buffer.isBuffer(row.raw_request_encrypted)
+        ? row.raw_request_encrypted.toString('hex')
+        : (row.raw_request_encrypted ?? null),
     ],
   );
 });
@@ -55,7 +60,13 @@ export async function writeWebhookLog(row: WebhookLogRow): Promise<void> {
     await insertWebhookLog.run(await getDb(), row);
   } catch (error) {
     if (error instanceof DatabaseUnavailableError) {
-      await defer(insertWebhookLog.name, row).catch(() =>
+      const portable = {
+        ...row,
+        raw_request_encrypted: Buffer.isBuffer(row.raw_request_encrypted)
+          ? row.raw_request_encrypted.toString('hex')
+          : row.raw_request_encrypted,
+      };
+      await defer(insertWebhookLog.name, portable).catch(() =>
         logger.error('webhook log lost to storage outage', { row }),
       );
       return;

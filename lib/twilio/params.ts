@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { BadRequestError } from '../http/errors.js';
 import { firstValues, type Params } from '../http/request.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { sid } from './params.js';
 
 /** Every MessageStatus Twilio sends on a status callback. */
