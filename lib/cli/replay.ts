@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { Queryable } from '../db/index.js';
+import { openRequest } from '../http/sealed-request.js';
+import { readFunctions } from '../local/routes.js';
+
+export interface ReplaySelection {
+  ids?: number[];
+  from?: string;
+  to?: string;
+  /** Include entries that were refused (4xx) the first time. Off by default: they were refused for a reason. */
+  includeRefused?: boolean;
+}
+
+export interface ReplayResult {
+  id: number;
+  endpoint: string;
+  before: number;
+  after?: number;
+  skipped?: string;
+}
+
+type Handler = (event: unknown, context: Context) => Promise<{ statusCode: number }>;
+
+/**
+ * Re-processes logged webhooks through the same handlers, from their sealed raw requests. Every action is
+ * idempotent, so replaying something already stored changes nothing; what was lost (a 5xx/503) is stored now.
+ * Each replay writes its own webhook_logs row.
+ */
+export async function replay(
+  db: Queryable,
+  selection: ReplaySelection,
+  options: { root: string; key: Buffer; onProgress?: (done: number, total: number) => void },
+): Promise<ReplayResult[]> {
+  if (!selection.ids?.length && !selection.from)
+    throw new Error('replay needs --id or --from (and optionally --to)');
+  const where = selection.ids?.length
+    ? 'id = ANY($1::bigint[])'
+    : 'created_at >= $1::timestamptz AND created_at < $2::timestamptz';
+  const params = selection.ids?.length
+    ? [selection.ids]
+    : [selection.from, selection.to ?? new Date().toISOString()];
+  const { rows } = await db.query<{
+    id: number;
+    endpoint: string;
+    method: string;
+    status_code: number;
+    sealed: Buffer | null;
+  }>(
+    `SELECT id, endpoint, method, status_code, raw_request_encrypted AS sealed FROM webhook_logs WHERE ${where} ORDER BY id`,
+    params,
+  );
+  const functions = readFunctions(join(options.root, 'serverless.yml'));
+  const handlers = new Map<string, Handler>();
+  const results: ReplayResult[] = [];
+  for (const [index, row] of rows.entries()) {
+    options.onProgress?.(index + 1, rows.length);
+    const result: ReplayResult = { id: row.id, endpoint: row.endpoint, before: row.status_code };
+    results.push(result);
+    if (!row.sealed) {
+      result.skipped = 'raw request not kept (REPLAY_KEY unset when it arrived)';
+      continue;
+    }
+    if (row.status_code >= 400 && row.status_code < 500 && !selection.includeRefused) {
+      result.skipped = 'refused the first time';
+      continue;
+    }
+    const fn = functions.find((f) => f.http.some((route) => route.path === row.endpoint));
+    if (!fn) {
+      result.skipped = 'no function serves this endpoint';
+      continue;
+    }
+    if (!handlers.has(fn.name)) {
+      const module = (await import(pathToFileURL(join(options.root, `${fn.file}.ts`)).href)) as {
+        handler: Handler;
+      };
+      handlers.set(fn.name, module.handler);
+    }
+    const event = openRequest(Buffer.from(row.sealed), options.key);
+    const context = { awsRequestId: `replay-${row.id}`, functionName: fn.name } as Context;
+    result.after = (await handlers.get(fn.name)!(event, context)).statusCode;
+  }
+  return results;
+}

@@ -1,0 +1,212 @@
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { getConfig } from '../lib/config.js';
+
+// `npm run cli -- <command>`: the operator CLI. Each command's work lives in lib/cli/; this file parses arguments.
+const root = fileURLToPath(new URL('..', import.meta.url));
+if (existsSync('.env')) process.loadEnvFile('.env');
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+
+const USAGE = `usage: npm run cli -- <command> [options]
+
+  classify [--explain]                 read messages on stdin (one per line), print intent and reply as JSON lines
+  simulate <route> [Field=value ...]   send a provider-shaped, signed (or tokened) request to a gateway
+           [--base-url URL] [--signing-base-url URL] [--method GET|POST]
+           routes: twilio/voice/incoming twilio/voice/status twilio/sms/incoming twilio/sms/status
+                   twilio/recording/status voipms/sms/incoming voipms/call/cdr voipms/recording/ready
+  replay (--id N[,N...] | --from ISO [--to ISO]) [--include-refused]
+                                       re-process logged webhooks through the same handlers
+  report --from YYYY-MM-DD --to YYYY-MM-DD
+                                       SMS and call analytics as tables
+  migrate                              apply migrations/ to DATABASE_URL (or the embedded database)
+  voipms-set-sms                       point the VoIP.ms DID's SMS URL callback at this deployment`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'classify':
+      return classifyCommand(rest);
+    case 'simulate':
+      return simulateCommand(rest);
+    case 'replay':
+      return replayCommand(rest);
+    case 'report':
+      return reportCommand(rest);
+    case 'migrate':
+      return migrateCommand();
+    case 'voipms-set-sms':
+      return voipmsSetSmsCommand();
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return command ? 0 : 2;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function classifyCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { explain: { type: 'boolean', default: false } } });
+  const { classifyLine } = await import('../lib/cli/classify.js');
+  const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    process.stdout.write(`${JSON.stringify(classifyLine(line, { explain: values.explain }))}\n`);
+  }
+  return 0;
+}
+
+async function simulateCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'base-url': { type: 'string' },
+      'signing-base-url': { type: 'string' },
+      method: { type: 'string' },
+    },
+  });
+  const { SIMULATED_ROUTES, buildSimulatedRequest } = await import('../lib/cli/simulate.js');
+  const [route, ...pairs] = positionals;
+  if (!route || !(SIMULATED_ROUTES as readonly string[]).includes(route)) {
+    throw new UsageError(`simulate needs a route, one of: ${SIMULATED_ROUTES.join(', ')}`);
+  }
+  const fields: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`fields are Name=value, got "${pair}"`);
+    fields[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const config = await getConfig();
+  const baseUrl = (values['base-url'] ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
+  const method = values.method?.toUpperCase();
+  if (method && method !== 'GET' && method !== 'POST') throw new UsageError('--method is GET or POST');
+  const request = buildSimulatedRequest(route as (typeof SIMULATED_ROUTES)[number], fields, {
+    baseUrl,
+    // Twilio signs the public URL; against a local gateway that is WEBHOOK_BASE_URL, i.e. the same base.
+    signingBaseUrl: values['signing-base-url'] ?? (values['base-url'] ? baseUrl : config.webhookBaseUrl),
+    authToken: config.twilio.authToken,
+    voipmsToken: config.voipms.webhookToken,
+    method: method as 'GET' | 'POST' | undefined,
+  });
+  const response = await fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+  });
+  const body = await response.text();
+  console.log(`${request.method} ${request.url.replace(/token=[^&]+/, 'token=***')}`);
+  console.log(`→ ${response.status} ${response.headers.get('content-type') ?? ''}`);
+  if (body) console.log(body);
+  return response.status < 400 ? 0 : 1;
+}
+
+async function replayCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      id: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'include-refused': { type: 'boolean', default: false },
+    },
+  });
+  const ids = values.id?.split(',').map((id) => Number(id.trim()));
+  if (ids?.some((id) => !Number.isInteger(id) || id <= 0))
+    throw new UsageError('--id takes positive integers');
+  for (const [name, value] of [
+    ['--from', values.from],
+    ['--to', values.to],
+  ] as const) {
+    if (value !== undefined && Number.isNaN(Date.parse(value)))
+      throw new UsageError(`${name} must be a date or ISO time`);
+  }
+  const config = await getConfig();
+  if (!config.replayKey) throw new UsageError('REPLAY_KEY is needed to open the kept raw requests');
+  const { getDb } = await import('../lib/db/index.js');
+  const { replay } = await import('../lib/cli/replay.js');
+  const results = await replay(
+    await getDb(),
+    { ids, from: values.from, to: values.to, includeRefused: values['include-refused'] },
+    {
+      root,
+      key: config.replayKey,
+      onProgress: (done, total) => process.stderr.write(`\rreplaying ${done}/${total}`),
+    },
+  );
+  process.stderr.write('\n');
+  const { table } = await import('../lib/cli/report.js');
+  console.log(
+    table(
+      results.map((r) => ({
+        id: r.id,
+        endpoint: r.endpoint,
+        before: r.before,
+        after: r.after ?? '',
+        note: r.skipped ?? '',
+      })),
+    ),
+  );
+  return results.some((r) => r.after !== undefined && r.after >= 500) ? 1 : 0;
+}
+
+async function reportCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' } } });
+  if (!values.from || !values.to) throw new UsageError('report needs --from and --to (YYYY-MM-DD)');
+  const { getDb } = await import('../lib/db/index.js');
+  const { report } = await import('../lib/cli/report.js');
+  console.log(await report(await getDb(), { from: values.from, to: values.to }));
+  return 0;
+}
+
+async function migrateCommand(): Promise<number> {
+  const config = await getConfig();
+  if (!config.databaseUrl) {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(config.dataDir, { recursive: true });
+  }
+  const { getDb, migrate } = await import('../lib/db/index.js');
+  const applied = await migrate(await getDb());
+  console.log(
+    applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the database is up to date',
+  );
+  return 0;
+}
+
+async function voipmsSetSmsCommand(): Promise<number> {
+  const config = await getConfig();
+  const { buildSmsCallbackUrl, createVoipmsClient } = await import('../lib/voipms/index.js');
+  if (!config.voipms.did) throw new UsageError('VOIPMS_DID is needed');
+  if (!config.voipms.webhookToken)
+    throw new UsageError('VOIPMS_WEBHOOK_TOKEN is needed (it goes into the callback URL)');
+  const client = createVoipmsClient({
+    apiUrl: config.voipms.apiUrl,
+    username: config.voipms.username ?? '',
+    password: config.voipms.password ?? '',
+  });
+  const result = await client.configureSmsCallback({
+    did: config.voipms.did,
+    url: buildSmsCallbackUrl(config.webhookBaseUrl, config.voipms.webhookToken),
+  });
+  console.log(`DID ${result.did}: SMS URL callback set (token hidden)`);
+  for (const [name, change] of Object.entries(result.changed)) {
+    const shown = (value: unknown) => String(value).replace(/token=[^&}]+/, 'token=***');
+    console.log(`  ${name}: ${shown(change.from)} → ${shown(change.to)}`);
+  }
+  console.log(`  kept unchanged: ${result.kept.length} settings`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : `error: ${error.message}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
