@@ -171,7 +171,8 @@ async function migrateCommand(): Promise<number> {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(config.dataDir, { recursive: true });
   }
-  const { getDb, migrate } = await import('../lib/db/index.js');
+  const { getDb } = await import('../lib/db/index.js');
+  const { migrate } = await import('../lib/db/migrate.js');
   const applied = await migrate(await getDb());
   console.log(
     applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the database is up to date',

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getConfig } from '../lib/config.js';
-import { getDb, migrate } from '../lib/db/index.js';
+import { getDb } from '../lib/db/index.js';
+import { migrate } from '../lib/db/migrate.js';
 import { startGateway } from '../lib/local/gateway.js';
 
 // `npm start`: the local gateway, with the same handlers as on Lambda.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createPgDb, type Db, migrate, setDb } from '../../lib/db/index.js';
+import { createPgDb, type Db, setDb } from '../../lib/db/index.js';
+import { migrate } from '../../lib/db/migrate.js';
 import { createPgliteDb } from '../../lib/db/pglite.js';
 
 /** The Postgres server the tests may use; without one, tests run on embedded PGlite. */
