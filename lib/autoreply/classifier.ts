@@ -106,7 +106,8 @@ interface Compiled {
   priority: Float64Array;
   // Per-call scratch space, reused: classification is synchronous, so one set per compiled lexicon is enough.
   stamp: Int32Array;
-  pos: Int32Array;
+  firstPos: Int32Array;
+  lastPos: Int32Array;
   firstTerm: string[];
   found: number[];
   generation: number;
@@ -276,7 +277,8 @@ function compile(
     whole,
     priority,
     stamp: new Int32Array(conceptNames.length),
-    pos: new Int32Array(conceptNames.length),
+    firstPos: new Int32Array(conceptNames.length),
+    lastPos: new Int32Array(conceptNames.length),
     firstTerm: new Array(conceptNames.length).fill(''),
     found: [],
     generation: 0,
@@ -357,12 +359,10 @@ function fuzzyLookup(lex: Compiled, key: string): Entry | null {
     if (bucket === undefined) continue;
     for (const candidate of bucket) {
       const k = candidate.key;
-      // Cheap prefilter: a typo rarely changes both of the first two letters.
-      if (k.charCodeAt(0) !== key.charCodeAt(0) && k.charCodeAt(1) !== key.charCodeAt(1)) continue;
-      const allowed = Math.min(max, allowedEdits(l));
-      if (allowed === 0) continue;
-      // Two edits only when the first letter agrees ("vacation" is not "location").
-      const limit = allowed === 2 && k.charCodeAt(0) !== key.charCodeAt(0) ? 1 : allowed;
+      // The first letter must agree: changing it makes other words too easily ("saying" / "paying").
+      if (k.charCodeAt(0) !== key.charCodeAt(0)) continue;
+      const limit = Math.min(max, allowedEdits(l));
+      if (limit === 0) continue;
       const d = editDistance(key, k, limit);
       if (d <= limit && d < bestDistance) {
         best = candidate.entry;
@@ -414,8 +414,9 @@ function record(lex: Compiled, tokens: string[], entry: Entry, at: number, via: 
       lex.stamp[c] = lex.generation;
       lex.firstTerm[c] = via;
       lex.found.push(c);
+      lex.firstPos[c] = at;
     }
-    lex.pos[c] = at;
+    lex.lastPos[c] = at;
   }
 }
 
@@ -521,18 +522,20 @@ export function classify(text: string, options?: ClassifyOptions): Classificatio
   comboHits.length = 0;
   for (const combo of lex.combos) {
     let ok = true;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
+    // Closest the concepts can be: latest first occurrence minus earliest last occurrence (a lower bound).
+    let latestFirst = Number.NEGATIVE_INFINITY;
+    let earliestLast = Number.POSITIVE_INFINITY;
     for (const c of combo.all) {
       if (lex.stamp[c] !== lex.generation) {
         ok = false;
         break;
       }
-      const p = lex.pos[c]!;
-      if (p < lo) lo = p;
-      if (p > hi) hi = p;
+      const f = lex.firstPos[c]!;
+      const l = lex.lastPos[c]!;
+      if (f > latestFirst) latestFirst = f;
+      if (l < earliestLast) earliestLast = l;
     }
-    if (!ok || hi - lo > combo.window) continue;
+    if (!ok || latestFirst - earliestLast > combo.window) continue;
     for (const c of combo.none) {
       if (lex.stamp[c] === lex.generation) {
         ok = false;

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import type { IntentRule } from '../../lib/autoreply/classifier.js';
+import type { Intent } from '../../lib/autoreply/lexicon.js';
+
+export interface LabelledMessage {
+  text: string;
+  intent: Intent;
+}
+
+/** Labelled messages from a JSON-lines file beside the tests. */
+export function loadCorpus(name: string): LabelledMessage[] {
+  const raw = readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
+  return raw
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as LabelledMessage);
+}
+
+export function intentRule(overrides: Partial<IntentRule> = {}): IntentRule {
+  return {
+    intent: 'appointment',
+    language: 'en',
+    keywords: [],
+    phrases: [],
+    priority: 600,
+    enabled: true,
+    responseText: 'Reply from the rule.',
+    ...overrides,
+  };
+}
