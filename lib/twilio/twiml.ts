@@ -1,0 +1,150 @@
+import MessagingResponse from 'twilio/lib/twiml/MessagingResponse.js';
+import VoiceResponse from 'twilio/lib/twiml/VoiceResponse.js';
+
+/** Where Twilio should call us back during a call; absolute URLs built from WEBHOOK_BASE_URL. */
+export interface VoiceUrls {
+  /** The incoming-call route itself: `<Dial>` and `<Record>` actions come back here with a `step`. */
+  incoming: string;
+  recordingStatus: string;
+}
+
+export const INCOMING_PATH = '/webhooks/twilio/voice/incoming';
+export const RECORDING_STATUS_PATH = '/webhooks/twilio/recording/status';
+
+export const voiceUrls = (baseUrl: string): VoiceUrls => ({
+  incoming: `${baseUrl}${INCOMING_PATH}`,
+  recordingStatus: `${baseUrl}${RECORDING_STATUS_PATH}`,
+});
+
+/**
+ * Used when even the configuration is unavailable: relative URLs, which Twilio resolves against the URL it
+ * just requested (this route), so the caller can still leave a message.
+ */
+export const RELATIVE_VOICE_URLS: VoiceUrls = {
+  incoming: 'incoming',
+  recordingStatus: '../recording/status',
+};
+
+export interface VoicePractice {
+  practiceName: string;
+  officeLine: string | null;
+  emergencyLine: string | null;
+}
+
+const VOICE = { voice: 'Polly.Joanna' as const, language: 'en-US' as const };
+const DIAL_TIMEOUT_SECONDS = 20;
+const VOICEMAIL_MAX_SECONDS = 180;
+
+/** "+15551234567" → "5 5 5, 1 2 3, 4 5 6 7": text-to-speech reads a bare number as one large amount. */
+export function spokenNumber(number: string): string {
+  const digits = number.replace(/\D/g, '');
+  const national = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
+  if (national.length !== 10) return national.split('').join(' ');
+  return [national.slice(0, 3), national.slice(3, 6), national.slice(6)]
+    .map((group) => group.split('').join(' '))
+    .join(', ');
+}
+
+const step = (urls: VoiceUrls, name: string) => `${urls.incoming}?step=${name}`;
+
+function appendVoicemail(response: VoiceResponse, urls: VoiceUrls, prompt: string): void {
+  response.say(VOICE, prompt);
+  response.record({
+    action: step(urls, 'voicemail-done'),
+    method: 'POST',
+    maxLength: VOICEMAIL_MAX_SECONDS,
+    playBeep: true,
+    timeout: 5,
+    recordingStatusCallback: urls.recordingStatus,
+    recordingStatusCallbackMethod: 'POST',
+    recordingStatusCallbackEvent: ['completed', 'absent'],
+  });
+}
+
+const VOICEMAIL_PROMPT =
+  'Please leave your name, number and a short message after the tone, and we will call you back.';
+
+/** In office hours: greeting with the recording disclosure, then the office line, recorded from answer. */
+export function officeHoursTwiml(practice: VoicePractice, urls: VoiceUrls): string {
+  const response = new VoiceResponse();
+  if (!practice.officeLine) return afterHoursTwiml(practice, urls, false);
+  response.say(
+    VOICE,
+    `Thank you for calling ${practice.practiceName}. This call may be recorded for quality and training purposes. ` +
+      'Please hold while we connect you.',
+  );
+  const dial = response.dial({
+    action: step(urls, 'dial-result'),
+    method: 'POST',
+    timeout: DIAL_TIMEOUT_SECONDS,
+    record: 'record-from-answer-dual',
+    recordingStatusCallback: urls.recordingStatus,
+    recordingStatusCallbackMethod: 'POST',
+    recordingStatusCallbackEvent: ['completed', 'absent'],
+  });
+  dial.number(practice.officeLine);
+  return response.toString();
+}
+
+/** Out of hours (or no office line): the emergency line, then voicemail. */
+export function afterHoursTwiml(practice: VoicePractice, urls: VoiceUrls, closed = true): string {
+  const response = new VoiceResponse();
+  const emergency = practice.emergencyLine
+    ? ` If this is an emergency, please call ${spokenNumber(practice.emergencyLine)}, or dial 9 1 1.`
+    : ' If this is an emergency, please dial 9 1 1.';
+  response.say(
+    VOICE,
+    `Thank you for calling ${practice.practiceName}. ` +
+      (closed ? 'Our office is closed right now.' : 'No one can take your call right now.') +
+      emergency,
+  );
+  appendVoicemail(response, urls, VOICEMAIL_PROMPT);
+  return response.toString();
+}
+
+/** The office line did not answer: voicemail. */
+export function noAnswerTwiml(practice: VoicePractice, urls: VoiceUrls): string {
+  const response = new VoiceResponse();
+  const emergency = practice.emergencyLine
+    ? ` If this is an emergency, please call ${spokenNumber(practice.emergencyLine)}.`
+    : '';
+  appendVoicemail(
+    response,
+    urls,
+    `Sorry, everyone is busy helping other patients.${emergency} ${VOICEMAIL_PROMPT}`,
+  );
+  return response.toString();
+}
+
+/** After the voicemail (or a connected call that ended): a polite end. */
+export function goodbyeTwiml(said = 'Thank you for calling. Goodbye.'): string {
+  const response = new VoiceResponse();
+  response.say(VOICE, said);
+  response.hangup();
+  return response.toString();
+}
+
+/** The connected call with the office ended: nothing more to say. */
+export function hangupTwiml(): string {
+  const response = new VoiceResponse();
+  response.hangup();
+  return response.toString();
+}
+
+/** Something failed on our side: still help the caller (apology, emergency advice, voicemail). */
+export function fallbackTwiml(urls: VoiceUrls = RELATIVE_VOICE_URLS): string {
+  const response = new VoiceResponse();
+  response.say(
+    VOICE,
+    'Thank you for calling. We cannot connect your call right now. If this is an emergency, please dial 9 1 1.',
+  );
+  appendVoicemail(response, urls, VOICEMAIL_PROMPT);
+  return response.toString();
+}
+
+/** The SMS answer: one `<Message>` with the reply (escaped by the builder), or an empty `<Response/>`. */
+export function messagingTwiml(reply: string | null): string {
+  const response = new MessagingResponse();
+  if (reply) response.message(reply);
+  return response.toString();
+}
