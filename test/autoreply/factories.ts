@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IntentRule } from '../../lib/autoreply/classifier.js';
 import type { Intent } from '../../lib/autoreply/lexicon.js';
+import type { OfficeSettings } from '../../lib/autoreply/office-hours.js';
 
 export interface LabelledMessage {
   text: string;
@@ -25,6 +26,24 @@ export function intentRule(overrides: Partial<IntentRule> = {}): IntentRule {
     priority: 600,
     enabled: true,
     responseText: 'Reply from the rule.',
+    ...overrides,
+  };
+}
+
+/** Weekdays 08:00-17:00 and Saturday mornings in New York, no holidays unless given. */
+export function officeSettings(overrides: Partial<OfficeSettings> = {}): OfficeSettings {
+  return {
+    timezone: 'America/New_York',
+    weeklyHours: {
+      mon: [['08:00', '17:00']],
+      tue: [['08:00', '17:00']],
+      wed: [['08:00', '17:00']],
+      thu: [['08:00', '17:00']],
+      fri: [['08:00', '17:00']],
+      sat: [['09:00', '13:00']],
+      sun: [],
+    },
+    holidays: [],
     ...overrides,
   };
 }
