@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** What the Twilio recording-status route and the VoIP.ms recording poller put on the recordings queue. */
+export const recordingJobSchema = z.discriminatedUnion('provider', [
+  z.object({
+    provider: z.literal('twilio'),
+    recordingId: z.number().int().positive(),
+    providerRecordingId: z.string().min(1),
+    recordingUrl: z.string().url(),
+    callSid: z.string().min(1),
+  }),
+  z.object({
+    provider: z.literal('voipms'),
+    recordingId: z.number().int().positive(),
+    /** getCallRecordings' `callrecording` id. */
+    providerRecordingId: z.string().min(1),
+    /** Account or sub-account, when the poller knows it (getCallRecording may need it). */
+    account: z.string().min(1).optional(),
+  }),
+]);
+
+export type RecordingJob = z.infer<typeof recordingJobSchema>;
+export type TwilioRecordingJob = Extract<RecordingJob, { provider: 'twilio' }>;
+export type VoipmsRecordingJob = Extract<RecordingJob, { provider: 'voipms' }>;
+
+export class InvalidRecordingJobError extends Error {
+  constructor(detail: string) {
+    super(`invalid recording job: ${detail}`);
+    this.name = 'InvalidRecordingJobError';
+  }
+}
+
+export function parseRecordingJob(body: string): RecordingJob {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    throw new InvalidRecordingJobError('body is not JSON');
+  }
+  const parsed = recordingJobSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new InvalidRecordingJobError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,104 @@
+import { StartTranscriptionJobCommand } from '@aws-sdk/client-transcribe';
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import { countMetric, logger } from '../observability.js';
+import { type RecordingProvider, transcriptKey } from '../recordings/keys.js';
+import type { RecordingStore } from '../recordings/store.js';
+import { transcribeClient } from './client.js';
+import { transcriptionJobName } from './job-name.js';
+import { findTranscription, insertTranscription, type TranscriptionStatus } from './repository.js';
+
+export interface ArchivedRecording {
+  id: number;
+  provider: RecordingProvider;
+  providerRecordingId: string;
+  storageKey: string;
+  createdAt: Date;
+}
+
+export type TranscriptionStart =
+  | { status: 'off' }
+  | { status: TranscriptionStatus | 'started'; jobName: string; failureReason?: string };
+
+/** Transcribe could not take the job now (throttled, its own fault, network): the message is retried. */
+export class TranscriptionStartError extends Error {
+  constructor(cause: unknown) {
+    super(`transcription job could not be started: ${(cause as Error)?.message ?? cause}`, { cause });
+    this.name = 'TranscriptionStartError';
+  }
+}
+
+const RETRYABLE = new Set([
+  'ThrottlingException',
+  'LimitExceededException',
+  'InternalFailureException',
+  'ServiceUnavailableException',
+  'TimeoutError',
+]);
+
+function isRetryable(error: unknown): boolean {
+  const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e?.$retryable) return true;
+  if (e?.name && RETRYABLE.has(e.name)) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  // No HTTP status at all: the request never got an answer (network).
+  return status === undefined ? !e?.name?.endsWith('Exception') : status >= 500;
+}
+
+/**
+ * Starts the recording's Transcribe job once: the job name comes from the recording id, and an existing
+ * `transcriptions` row (or Transcribe's ConflictException) means it was already started. Locally, with no bucket,
+ * a `disabled` row says transcription is not available.
+ */
+export async function startTranscription(
+  db: Db,
+  config: Config,
+  store: RecordingStore,
+  recording: ArchivedRecording,
+): Promise<TranscriptionStart> {
+  if (!config.enableTranscription) return { status: 'off' };
+  const jobName = transcriptionJobName(config.stage, recording.id);
+  const existing = await findTranscription(db, recording.id);
+  if (existing) return existing;
+  if (store.kind !== 's3' || !store.bucket) {
+    await insertTranscription(db, { recordingId: recording.id, jobName, status: 'disabled' });
+    return { status: 'disabled', jobName };
+  }
+
+  const outputKey = transcriptKey(recording.provider, recording.providerRecordingId, recording.createdAt);
+  const kmsKeyId = process.env.RECORDINGS_KMS_KEY_ID?.trim() || undefined;
+  try {
+    await transcribeClient().send(
+      new StartTranscriptionJobCommand({
+        TranscriptionJobName: jobName,
+        Media: { MediaFileUri: `s3://${store.bucket}/${recording.storageKey}` },
+        MediaFormat: 'mp3',
+        IdentifyLanguage: true,
+        LanguageOptions: ['en-US', 'es-US'],
+        ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'redacted' },
+        OutputBucketName: store.bucket,
+        OutputKey: outputKey,
+        ...(kmsKeyId ? { OutputEncryptionKMSKeyId: kmsKeyId } : {}),
+      }),
+    );
+  } catch (error) {
+    const name = (error as Error)?.name;
+    if (name !== 'ConflictException') {
+      if (isRetryable(error)) throw new TranscriptionStartError(error);
+      const failureReason = `${name}: ${(error as Error).message}`.slice(0, 500);
+      await insertTranscription(db, {
+        recordingId: recording.id,
+        jobName,
+        status: 'failed',
+        outputKey,
+        failureReason,
+      });
+      countMetric('TranscriptionFailed', { stage: 'start' });
+      logger.error('transcription job refused', { recordingId: recording.id, jobName, error: failureReason });
+      return { status: 'failed', jobName, failureReason };
+    }
+    // ConflictException: an earlier attempt started this job; only its row is missing.
+  }
+  await insertTranscription(db, { recordingId: recording.id, jobName, status: 'in_progress', outputKey });
+  return { status: 'in_progress', jobName };
+}
