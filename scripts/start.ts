@@ -28,7 +28,8 @@ try {
       (applied.length ? ` (applied ${applied.length} migrations)` : ''),
   );
   console.log(`signatures checked against WEBHOOK_BASE_URL=${config.webhookBaseUrl}`);
-  for (const route of gateway.routes) console.log(`  ${route.method.padEnd(5)} ${gateway.url}${route.path}`);
+  for (const route of gateway.routes)
+    console.log(`  ${route.method === '*' ? 'ANY' : route.method}  ${gateway.url}${route.path}`);
   for (const worker of gateway.workers) console.log(`  queue ${worker.queue} → ${worker.function}`);
   if (gateway.skipped.length) console.log(`  not built yet: ${gateway.skipped.join(', ')}`);
   if (!config.twilio.authToken)

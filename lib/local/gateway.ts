@@ -37,15 +37,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const functions = readFunctions(join(options.root, 'serverless.yml'));
   const handlers = new Map<string, LambdaHandler>();
   const skipped: string[] = [];
-  for (const fn of functions) {
-    const source = join(options.root, `${fn.file}.ts`);
-    if (!existsSync(source)) {
-      skipped.push(fn.name);
-      continue;
-    }
-    const module = (await import(pathToFileURL(source).href)) as { handler: LambdaHandler };
-    handlers.set(fn.name, module.handler);
-  }
+  await Promise.all(
+    functions.map(async (fn) => {
+      const source = join(options.root, `${fn.file}.ts`);
+      if (!existsSync(source)) {
+        skipped.push(fn.name);
+        return;
+      }
+      const module = (await import(pathToFileURL(source).href)) as { handler: LambdaHandler };
+      handlers.set(fn.name, module.handler);
+    }),
+  );
 
   const routes = functions.flatMap((fn) =>
     handlers.has(fn.name) ? fn.http.map((route) => ({ ...route, function: fn.name })) : [],

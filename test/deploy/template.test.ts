@@ -13,17 +13,19 @@ import {
   zipEntries,
 } from './packaged.js';
 
-/** The contract's routes (CONTRACT.md, "HTTP routes"). */
+/**
+ * The contract's routes (CONTRACT.md, "HTTP routes"). Each path takes every method at the API, so a wrong one
+ * reaches the function and gets the contract's 405 and a webhook_logs row, not API Gateway's bare 404.
+ */
 const CONTRACT_ROUTES = [
-  'POST /webhooks/twilio/voice/incoming',
-  'POST /webhooks/twilio/voice/status',
-  'POST /webhooks/twilio/sms/incoming',
-  'POST /webhooks/twilio/sms/status',
-  'POST /webhooks/twilio/recording/status',
-  'GET /webhooks/voipms/sms/incoming',
-  'POST /webhooks/voipms/sms/incoming',
-  'POST /webhooks/voipms/call/cdr',
-  'POST /webhooks/voipms/recording/ready',
+  'ANY /webhooks/twilio/voice/incoming',
+  'ANY /webhooks/twilio/voice/status',
+  'ANY /webhooks/twilio/sms/incoming',
+  'ANY /webhooks/twilio/sms/status',
+  'ANY /webhooks/twilio/recording/status',
+  'ANY /webhooks/voipms/sms/incoming',
+  'ANY /webhooks/voipms/call/cdr',
+  'ANY /webhooks/voipms/recording/ready',
 ];
 const SECRETS = ['TWILIO_AUTH_TOKEN', 'VOIPMS_PASSWORD', 'VOIPMS_WEBHOOK_TOKEN', 'DATABASE_URL'];
 const DATA_SERVICES = ['sqs', 's3', 'kms', 'ssm'];
