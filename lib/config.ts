@@ -13,6 +13,8 @@ export interface Config {
     accountSid: string | undefined;
     /** Without it every Twilio route refuses requests. */
     authToken: string | undefined;
+    /** Also accepted while a token rotation is under way (Twilio's secondary token), then removed. */
+    previousAuthToken: string | undefined;
     phoneNumber: string | undefined;
     apiBaseUrl: string;
   };
@@ -24,6 +26,8 @@ export interface Config {
     allowedIps: IpAllowList;
     /** Without it every VoIP.ms route refuses requests. */
     webhookToken: string | undefined;
+    /** Also accepted while the callback URL is being switched to a new token, then removed. */
+    previousWebhookToken: string | undefined;
   };
   enableTranscription: boolean;
   port: number;
@@ -41,8 +45,10 @@ export interface Config {
 /** Secrets that may come from SSM Parameter Store: `<NAME>_PARAM` names the SecureString parameter. */
 export const SECRET_NAMES = [
   'TWILIO_AUTH_TOKEN',
+  'TWILIO_AUTH_TOKEN_PREVIOUS',
   'VOIPMS_PASSWORD',
   'VOIPMS_WEBHOOK_TOKEN',
+  'VOIPMS_WEBHOOK_TOKEN_PREVIOUS',
   'DATABASE_URL',
 ] as const;
 
@@ -139,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
     twilio: {
       accountSid,
       authToken: text('TWILIO_AUTH_TOKEN'),
+      previousAuthToken: text('TWILIO_AUTH_TOKEN_PREVIOUS'),
       phoneNumber: e164('TWILIO_PHONE_NUMBER'),
       apiBaseUrl: url('TWILIO_API_BASE_URL', 'https://api.twilio.com'),
     },
@@ -149,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
       apiUrl: url('VOIPMS_API_URL', 'https://voip.ms/api/v1/rest.php'),
       allowedIps,
       webhookToken: text('VOIPMS_WEBHOOK_TOKEN'),
+      previousWebhookToken: text('VOIPMS_WEBHOOK_TOKEN_PREVIOUS'),
     },
     enableTranscription: flag('ENABLE_TRANSCRIPTION'),
     port,

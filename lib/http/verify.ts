@@ -10,6 +10,7 @@ export type CallerCheck = (request: WebhookRequest, config: Config) => void;
 /**
  * Twilio signs WEBHOOK_BASE_URL + path + raw query, plus the form parameters (blank values included).
  * Twilio's own validator tries the URL with and without the default port and compares in constant time.
+ * During a token rotation the previous token is accepted too.
  */
 export const twilioSignature: CallerCheck = (request, config) => {
   const authToken = config.twilio.authToken;
@@ -17,7 +18,10 @@ export const twilioSignature: CallerCheck = (request, config) => {
   const signature = request.headers['x-twilio-signature'];
   if (!signature) throw new ForbiddenError('missing X-Twilio-Signature');
   const url = `${config.webhookBaseUrl}${request.path}${request.rawQuery ? `?${request.rawQuery}` : ''}`;
-  if (!validateRequest(authToken, signature, url, request.fields)) {
+  const tokens = [authToken, config.twilio.previousAuthToken].filter((token): token is string =>
+    Boolean(token),
+  );
+  if (!tokens.some((token) => validateRequest(token, signature, url, request.fields))) {
     throw new ForbiddenError('invalid X-Twilio-Signature');
   }
 };
@@ -39,5 +43,10 @@ export const voipmsCaller: CallerCheck = (request, config) => {
   const expected = config.voipms.webhookToken;
   if (!expected) throw new ForbiddenError('VoIP.ms webhook token not configured');
   const token = request.query.token?.[0];
-  if (token === undefined || !safeEqual(token, expected)) throw new ForbiddenError('invalid token');
+  const accepted = [expected, config.voipms.previousWebhookToken].filter((value): value is string =>
+    Boolean(value),
+  );
+  // Every candidate is compared, so timing does not tell which one matched.
+  const matches = token === undefined ? [] : accepted.map((value) => safeEqual(token, value));
+  if (!matches.includes(true)) throw new ForbiddenError('invalid token');
 };

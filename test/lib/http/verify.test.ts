@@ -122,3 +122,31 @@ describe('VoIP.ms caller check', () => {
     }
   });
 });
+
+describe('secret rotation', () => {
+  it('accepts the previous Twilio auth token and VoIP.ms token while a rotation is under way', () => {
+    const rotating = loadConfig({
+      ...testEnv(),
+      TWILIO_AUTH_TOKEN: 'new-token',
+      TWILIO_AUTH_TOKEN_PREVIOUS: VECTOR.token,
+      WEBHOOK_BASE_URL: 'https://mycompany.com',
+      VOIPMS_WEBHOOK_TOKEN: 'new',
+      VOIPMS_WEBHOOK_TOKEN_PREVIOUS: 'old',
+    });
+    const { request } = vectorRequest(VECTOR.signature);
+    expect(() => twilioSignature(request, rotating)).not.toThrow();
+    const voipms = (token: string) =>
+      decodeRequest(
+        httpEvent({
+          method: 'GET',
+          path: '/webhooks/voipms/sms/incoming',
+          rawQuery: `token=${token}`,
+          sourceIp: '198.51.100.7',
+        }),
+        ['GET'],
+      );
+    expect(() => voipmsCaller(voipms('old'), rotating)).not.toThrow();
+    expect(() => voipmsCaller(voipms('new'), rotating)).not.toThrow();
+    expect(() => voipmsCaller(voipms('older'), rotating)).toThrow('invalid token');
+  });
+});
