@@ -3,7 +3,7 @@ import type { OutboundSmsJob } from '../messages/outbound.js';
 import { logger } from '../observability.js';
 import { isTextableNumber } from '../phone.js';
 import { isQuietHours, officeDay } from '../practice/hours.js';
-import { loadPracticeSettings } from '../practice/settings.js';
+import { loadPracticeSettings, type PracticeSettings } from '../practice/settings.js';
 import { sendMessage } from '../queue/index.js';
 import { missedCallText } from './text-back.js';
 
@@ -25,6 +25,15 @@ export interface CallStatusEvent {
   answeredBy: string | null;
   /** ISO time the callback reached us: quiet hours and the office day are judged by it. */
   receivedAt: string;
+}
+
+/** Quiet hours, or settings we cannot read (a bad timezone): either way, no automated text now. */
+function quietOrUnknown(settings: PracticeSettings, now: Date): boolean {
+  try {
+    return isQuietHours(settings, now);
+  } catch {
+    return true;
+  }
 }
 
 const FORWARD = `(call_status_rank(EXCLUDED.status) > call_status_rank(calls.status)
@@ -49,8 +58,8 @@ export const recordCallStatus = defineAction('calls.status', async (db, event: C
     settings.missedCallTextBack &&
     isTextableNumber(from) &&
     from !== to &&
-    !isQuietHours(settings, now);
-  const day = officeDay(settings?.timezone ?? 'UTC', now);
+    !quietOrUnknown(settings, now);
+  const day = textBack ? officeDay(settings.timezone, now) : null;
 
   const { rows } = await db.query<{ claimed: number }>(
     `WITH upserted AS (
