@@ -1,0 +1,429 @@
+/**
+ * `npm run bench`: the performance figures of docs/testing.md, one `name value unit` line each, also written
+ * to bench/results.json with the machine they ran on. Everything runs on 127.0.0.1 and is bounded in time.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = 32;
+const IMPORT_RUNS = 7;
+const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
+const BASE_URL = 'https://bench.example.test';
+const PRACTICE_NUMBER = '+15005550006';
+const serverUrl =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
+
+// The configuration is read once, on first use: set it before any project module loads.
+Object.assign(process.env, {
+  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+  TWILIO_PHONE_NUMBER: PRACTICE_NUMBER,
+  WEBHOOK_BASE_URL: BASE_URL,
+  TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
+  VOIPMS_API_URL: 'http://127.0.0.1:9/api/v1/rest.php',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  DB_TIMEOUT_MS: '5000',
+});
+delete process.env.REPLAY_KEY;
+delete process.env.INGEST_QUEUE_URL;
+delete process.env.OUTBOUND_SMS_QUEUE_URL;
+delete process.env.RECORDINGS_QUEUE_URL;
+
+const pg = (await import('pg')).default;
+const esbuild = await import('esbuild');
+const yaml = (await import('js-yaml')).default;
+const { createPgDb, setDb } = await import('../lib/db/index.js');
+const { migrate } = await import('../lib/db/migrate.js');
+const { startGateway } = await import('../lib/local/gateway.js');
+const { send } = await import('./load-generator.js');
+type Db = import('../lib/db/index.js').Db;
+type LoadOptions = import('./load-generator.js').LoadOptions;
+type LoadResult = import('./load-generator.js').LoadResult;
+
+interface Figure {
+  name: string;
+  value: number | string;
+  unit: string;
+}
+const figures: Figure[] = [];
+const targets: { name: string; target: string; met: boolean }[] = [];
+const figure = (name: string, value: number | string, unit: string) => {
+  const rounded = typeof value === 'number' ? Math.round(value * 100) / 100 : value;
+  figures.push({ name, value: rounded, unit });
+  console.log(`${name} ${rounded} ${unit}`);
+};
+const target = (name: string, text: string, met: boolean) => targets.push({ name, target: text, met });
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]!;
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+
+/** Counts every statement sent to Postgres (BEGIN and COMMIT of a transaction included). */
+function countingDb(db: Db): { db: Db; take(): number } {
+  let count = 0;
+  const counted: Db = {
+    kind: db.kind,
+    query: (text, params) => {
+      count += 1;
+      return db.query(text, params);
+    },
+    transaction: (work) => {
+      count += 2;
+      return db.transaction((tx) =>
+        work({
+          query: (text, params) => {
+            count += 1;
+            return tx.query(text, params);
+          },
+        }),
+      );
+    },
+    close: () => db.close(),
+  };
+  return {
+    db: counted,
+    take() {
+      const value = count;
+      count = 0;
+      return value;
+    },
+  };
+}
+
+/** The database's own ceiling: single-row INSERT … ON CONFLICT through `pg`, a pool of 32, 32 at once. */
+async function rawInsertRate(url: string, seconds: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
+  const prefix = randomBytes(4).toString('hex');
+  let sequence = 0;
+  const insert = () => {
+    sequence += 1;
+    return pool.query(
+      `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status)
+       VALUES ('twilio', $1, 'inbound', $2, $3, $4, 'received')
+       ON CONFLICT (provider, provider_message_id) DO NOTHING`,
+      [`raw-${prefix}-${sequence}`, '+14155550123', PRACTICE_NUMBER, 'What time do you open on Saturday?'],
+    );
+  };
+  const loop = async (until: number) => {
+    let done = 0;
+    while (performance.now() < until) {
+      await insert();
+      done += 1;
+    }
+    return done;
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(performance.now() + 500)));
+  const started = performance.now();
+  const counts = await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(started + seconds * 1000)));
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.end();
+  return counts.reduce((a, b) => a + b, 0) / elapsed;
+}
+
+/** Runs the load generator as a child process and samples this (gateway) process's RSS meanwhile. */
+async function e2eLoad(options: LoadOptions): Promise<{ result: LoadResult; peakRssMb: number }> {
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/load-generator.ts'), JSON.stringify(options)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return { result: JSON.parse(out) as LoadResult, peakRssMb: peak / 1024 / 1024 };
+}
+
+async function endToEnd(): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  const name = `pw_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  process.env.DATABASE_URL = url.toString();
+  const db = createPgDb({ connectionString: url.toString(), max: CONCURRENCY, timeoutMs: 5000 });
+  try {
+    await migrate(db);
+    const counter = countingDb(db);
+    setDb(counter.db);
+    const gateway = await startGateway({ root, port: 0 });
+    const hasIncoming = gateway.routes.some((route) => route.path === '/webhooks/twilio/sms/incoming');
+    const base = {
+      url: gateway.url.replace('localhost', '127.0.0.1'),
+      authToken: AUTH_TOKEN,
+      baseUrl: BASE_URL,
+      practiceNumber: PRACTICE_NUMBER,
+      concurrency: CONCURRENCY,
+      durationMs: SECONDS * 1000,
+    };
+    const incoming = {
+      ...base,
+      path: '/webhooks/twilio/sms/incoming',
+      kind: 'sms-incoming' as const,
+    };
+    const status = { ...base, path: '/webhooks/twilio/sms/status', kind: 'sms-status' as const };
+
+    // Round trips on the hot path: the second delivery of each kind, once per-container caches are warm.
+    const agent = new Agent({ keepAlive: true });
+    for (const [label, options, expected] of [
+      ...(hasIncoming ? [['twilio_sms_incoming', incoming, 200] as const] : []),
+      ['twilio_sms_status', status, 204] as const,
+    ]) {
+      counter.take();
+      const firstStatus = await send(agent, options);
+      const first = counter.take();
+      const secondStatus = await send(agent, options);
+      const warm = counter.take();
+      if (firstStatus !== expected || secondStatus !== expected)
+        throw new Error(`${label} answered ${firstStatus}/${secondStatus}, expected ${expected}`);
+      figure(`roundtrips_${label}`, warm, 'queries');
+      figure(`roundtrips_${label}_first_in_container`, first, 'queries');
+      target(`roundtrips_${label}`, '<= 2 (aim 1)', warm <= 2);
+    }
+    agent.destroy();
+    setDb(db);
+
+    const rawBefore = await rawInsertRate(url.toString(), SECONDS);
+    const load = hasIncoming ? incoming : status;
+    const { result, peakRssMb } = await e2eLoad(load);
+    const rawAfter = await rawInsertRate(url.toString(), SECONDS);
+    const raw = (rawBefore + rawAfter) / 2;
+
+    const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+    const rate = result.requests / (result.elapsedMs / 1000);
+    const p99 = percentile(sorted, 0.99);
+    figure(
+      'e2e_route',
+      load.path,
+      hasIncoming ? 'inbound-sms' : 'status-callback(inbound-sms-route-missing)',
+    );
+    figure('e2e_requests_per_sec', rate, 'req/s');
+    figure('e2e_p50', percentile(sorted, 0.5), 'ms');
+    figure('e2e_p99', p99, 'ms');
+    figure('e2e_errors', result.errors, 'count');
+    figure('e2e_requests', result.requests, 'count');
+    figure('raw_insert_per_sec', raw, 'rows/s');
+    figure('raw_insert_per_sec_before', rawBefore, 'rows/s');
+    figure('raw_insert_per_sec_after', rawAfter, 'rows/s');
+    figure('e2e_to_raw_ratio', rate / raw, 'ratio');
+    figure('gateway_peak_rss', peakRssMb, 'MB');
+    target('e2e_to_raw_ratio', '>= 0.35', rate / raw >= 0.35);
+    target('e2e_p99', '< 10 ms', p99 < 10);
+    target('e2e_errors', '0', result.errors === 0);
+    if (result.errors) console.error('e2e status counts:', JSON.stringify(result.statusCounts));
+
+    await gateway.close();
+  } finally {
+    setDb(undefined);
+    await db.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+// serverless.yml uses CloudFormation short tags; here they only need to parse.
+const cfnSchema = yaml.DEFAULT_SCHEMA.extend(
+  [
+    'Ref',
+    'GetAtt',
+    'Sub',
+    'Join',
+    'If',
+    'Equals',
+    'Not',
+    'Select',
+    'Split',
+    'ImportValue',
+    'Condition',
+  ].flatMap((tag) =>
+    (['scalar', 'sequence', 'mapping'] as const).map(
+      (kind) => new yaml.Type(`!${tag}`, { kind, construct: (data: unknown) => ({ [`Fn::${tag}`]: data }) }),
+    ),
+  ),
+);
+
+interface ServerlessDoc {
+  custom: {
+    esbuild: {
+      minify?: boolean;
+      target?: string;
+      platform?: 'node';
+      format?: 'esm' | 'cjs';
+      outputFileExtension?: string;
+      mainFields?: string[];
+      banner?: { js?: string };
+      exclude?: string[];
+    };
+  };
+  functions: Record<string, { handler: string; events?: { httpApi?: unknown }[] }>;
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Milliseconds from the start of `import()` to the handler in hand, in a fresh node process. */
+async function coldImportMs(file: string): Promise<number> {
+  const script =
+    'const t=performance.now();const m=await import(process.argv[1]);' +
+    "if(typeof m.handler!=='function')throw new Error('no handler export');" +
+    'process.stdout.write(String(performance.now()-t))';
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--input-type=module', '-e', script, pathToFileURL(file).href],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true' },
+    },
+  );
+  return Number(stdout);
+}
+
+async function bundles(): Promise<void> {
+  const doc = yaml.load(readFileSync(join(root, 'serverless.yml'), 'utf8'), {
+    schema: cfnSchema,
+  }) as ServerlessDoc;
+  const options = doc.custom.esbuild;
+  const ext = options.outputFileExtension ?? '.js';
+  const outdir = join(root, '.esbuild/bench');
+  mkdirSync(outdir, { recursive: true });
+  const common = {
+    bundle: true,
+    minify: options.minify ?? true,
+    platform: 'node' as const,
+    target: options.target ?? 'node22',
+    format: options.format ?? 'esm',
+    mainFields: options.mainFields,
+    banner: options.banner,
+    external: [...new Set([...(options.exclude ?? []), '@aws-sdk/*', 'pg-native', '@electric-sql/pglite'])],
+    logLevel: 'silent' as const,
+    write: true,
+  };
+
+  const pgFile = join(outdir, `pg-baseline${ext}`);
+  await esbuild.build({
+    ...common,
+    stdin: { contents: "import pg from 'pg';export const handler=()=>pg;", resolveDir: root, loader: 'js' },
+    outfile: pgFile,
+  });
+  const built: { name: string; file: string; http: boolean }[] = [];
+  for (const [name, fn] of Object.entries(doc.functions)) {
+    const source = join(root, `${fn.handler.replace(/\.[^./]+$/, '')}.ts`);
+    if (!existsSync(source)) continue;
+    const file = join(outdir, `${name}${ext}`);
+    try {
+      await esbuild.build({ ...common, entryPoints: [source], outfile: file });
+      built.push({ name, file, http: (fn.events ?? []).some((event) => event.httpApi) });
+    } catch (error) {
+      console.error(`bundle ${name} failed: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  // Interleaved runs, so drift on a shared machine hits the baseline and the bundles alike.
+  const times = new Map<string, number[]>([
+    ['pg', []],
+    ...built.map((b) => [b.name, []] as [string, number[]]),
+  ]);
+  for (let run = 0; run < IMPORT_RUNS; run += 1) {
+    times.get('pg')!.push(await coldImportMs(pgFile));
+    for (const bundle of built) {
+      try {
+        times.get(bundle.name)!.push(await coldImportMs(bundle.file));
+      } catch (error) {
+        if (run === 0)
+          console.error(`import ${bundle.name} failed: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+  const pgMs = median(times.get('pg')!);
+  figure('bundle_pg_baseline_size', statSync(pgFile).size / 1024, 'KB');
+  figure('bundle_pg_baseline_import', pgMs, 'ms');
+  for (const bundle of built) {
+    const sizeKb = statSync(bundle.file).size / 1024;
+    const samples = times.get(bundle.name)!;
+    figure(`bundle_${bundle.name}_size`, sizeKb, 'KB');
+    if (samples.length === 0) {
+      figure(`bundle_${bundle.name}_import_over_pg`, 'failed', 'ms');
+      continue;
+    }
+    const over = median(samples) - pgMs;
+    figure(`bundle_${bundle.name}_import_over_pg`, over, 'ms');
+    if (bundle.http) {
+      target(`bundle_${bundle.name}_size`, '<= 150 KB', sizeKb <= 150);
+      target(`bundle_${bundle.name}_import_over_pg`, '<= 10 ms', over <= 10);
+    }
+  }
+}
+
+async function classification(): Promise<void> {
+  const file = join(root, 'bench/classify.ts');
+  if (!existsSync(file)) {
+    figure('classify_msgs_per_sec', 'unavailable', 'msgs/s(bench/classify.ts-missing)');
+    return;
+  }
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', file], {
+    cwd: root,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const match = /classify_msgs_per_sec\s+([\d.]+)/.exec(stdout);
+  const rate = match ? Number(match[1]) : Number.NaN;
+  figure('classify_msgs_per_sec', rate, 'msgs/s');
+  target('classify_msgs_per_sec', '>= 100000', rate >= 100_000);
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  node: process.version,
+  platform: `${process.platform}-${process.arch}`,
+  date: new Date().toISOString(),
+};
+console.log(`machine ${JSON.stringify(machine.cpu)} ${machine.cores}-cores node-${machine.node}`);
+
+const failures: string[] = [];
+for (const [label, step] of [
+  ['end-to-end', endToEnd],
+  ['bundles', bundles],
+  ['classification', classification],
+] as const) {
+  try {
+    await step();
+  } catch (error) {
+    failures.push(`${label}: ${(error as Error).message}`);
+    console.error(`${label} failed: ${(error as Error).message}`);
+  }
+}
+
+writeFileSync(
+  join(root, 'bench/results.json'),
+  `${JSON.stringify({ machine, concurrency: CONCURRENCY, seconds: SECONDS, figures, targets, failures }, null, 2)}\n`,
+);
+const missed = targets.filter((t) => !t.met);
+console.error(
+  `targets met: ${targets.length - missed.length}/${targets.length}` +
+    (missed.length ? `; missed: ${missed.map((t) => `${t.name} (${t.target})`).join(', ')}` : ''),
+);
+process.exitCode = failures.length ? 1 : 0;
