@@ -175,6 +175,13 @@ export function loadConfig(env: Env = process.env): Config {
   return config;
 }
 
+/** Secrets whose parameter may not exist: set only during a rotation, or when replay is wanted. */
+const OPTIONAL_SECRETS = new Set([
+  'TWILIO_AUTH_TOKEN_PREVIOUS',
+  'VOIPMS_WEBHOOK_TOKEN_PREVIOUS',
+  'REPLAY_KEY',
+]);
+
 /** Fills secrets named by `<NAME>_PARAM` from SSM Parameter Store (one call, decrypted). */
 export async function resolveSecrets(env: Env = process.env): Promise<Env> {
   const wanted = SECRET_NAMES.filter((name) => !env[name] && env[`${name}_PARAM`]);
@@ -184,9 +191,10 @@ export async function resolveSecrets(env: Env = process.env): Promise<Env> {
   const answer = await new SSMClient({}).send(
     new GetParametersCommand({ Names: names, WithDecryption: true }),
   );
-  if (answer.InvalidParameters?.length) {
-    throw new ConfigError(answer.InvalidParameters.map((name) => `SSM parameter ${name} does not exist`));
-  }
+  const missing = (answer.InvalidParameters ?? []).filter((name) =>
+    wanted.some((secret) => env[`${secret}_PARAM`] === name && !OPTIONAL_SECRETS.has(secret)),
+  );
+  if (missing.length) throw new ConfigError(missing.map((name) => `SSM parameter ${name} does not exist`));
   const resolved: Env = { ...env };
   for (const name of wanted) {
     resolved[name] = answer.Parameters?.find((p) => p.Name === env[`${name}_PARAM`])?.Value;
