@@ -199,15 +199,23 @@ export function isQuietHours(settings: OfficeSettings, now: Date): boolean {
 
 const displayFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** A local time for a patient: "Mon, 8:00 AM" in English, "lun 08:00" in Spanish. */
-export function formatOfficeTime(settings: OfficeSettings, instant: Date, language: 'en' | 'es'): string {
+/**
+ * A local time for a patient: "Mon, 8:00 AM" in English, "lun 08:00" in Spanish; with `timeOnly`,
+ * "5:00 PM" / "17:00" (for a time later the same day).
+ */
+export function formatOfficeTime(
+  settings: Pick<OfficeSettings, 'timezone'>,
+  instant: Date,
+  language: 'en' | 'es',
+  timeOnly = false,
+): string {
   formatterFor(settings.timezone); // validates the zone with a clear error
-  const key = `${settings.timezone}|${language}`;
+  const key = `${settings.timezone}|${language}|${timeOnly}`;
   let f = displayFormatters.get(key);
   if (f === undefined) {
     f = new Intl.DateTimeFormat(language === 'es' ? 'es-US' : 'en-US', {
       timeZone: settings.timezone,
-      weekday: 'short',
+      ...(timeOnly ? {} : { weekday: 'short' as const }),
       hour: 'numeric',
       minute: '2-digit',
       hourCycle: language === 'es' ? 'h23' : 'h12',

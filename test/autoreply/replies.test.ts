@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { INTENTS } from '../../lib/autoreply/lexicon.js';
+import { officeStatus } from '../../lib/autoreply/office-hours.js';
+import {
+  composeReply,
+  fillTemplate,
+  MAX_REPLY_LENGTH,
+  type ReplyContext,
+} from '../../lib/autoreply/replies.js';
+import { intentRule, officeSettings } from './factories.js';
+
+const TUESDAY_10AM = new Date('2025-06-10T14:00:00Z'); // 10:00 EDT, open until 17:00
+const TUESDAY_9PM = new Date('2025-06-11T01:00:00Z'); // 21:00 EDT, closed, opens Wed 08:00
+
+function replyContext(now: Date, overrides: Partial<ReplyContext> = {}): ReplyContext {
+  const settings = officeSettings();
+  return {
+    practiceName: 'Bright Smiles Dental',
+    officeLine: '(555) 010-2000',
+    emergencyLine: '(555) 010-9111',
+    address: '12 Main St, Suite 3, Springfield',
+    timezone: settings.timezone,
+    status: officeStatus(settings, now),
+    ...overrides,
+  };
+}
+
+describe('composeReply', () => {
+  it('says in hours replies whether the office is open now and until when', () => {
+    // Act
+    const open = composeReply('hours', 'en', replyContext(TUESDAY_10AM));
+    const closed = composeReply('hours', 'en', replyContext(TUESDAY_9PM));
+    // Assess
+    expect(open).toMatch(/open now until 5:00\s?PM/);
+    expect(closed).toContain('We are closed right now.');
+    expect(closed).toMatch(/We open again Wed,? 8:00\s?AM/);
+  });
+
+  it('answers in Spanish with Spanish times', () => {
+    // Act
+    const hours = composeReply('hours', 'es', replyContext(TUESDAY_9PM));
+    const appointment = composeReply('appointment', 'es', replyContext(TUESDAY_10AM));
+    // Assess
+    expect(hours).toContain('Ahora estamos cerrados.');
+    expect(hours).toMatch(/Abrimos de nuevo el mié,? 0?8:00/);
+    expect(appointment).toContain('cita');
+    expect(appointment).toContain('Bright Smiles Dental');
+  });
+
+  it('gives the emergency line outside hours and the office line during them', () => {
+    // Act
+    const night = composeReply('emergency', 'en', replyContext(TUESDAY_9PM));
+    const day = composeReply('emergency', 'en', replyContext(TUESDAY_10AM));
+    const nightEs = composeReply('emergency', 'es', replyContext(TUESDAY_9PM));
+    // Assess
+    expect(night).toContain('(555) 010-9111');
+    expect(day).toContain('(555) 010-2000');
+    expect(day).not.toContain('(555) 010-9111');
+    expect(nightEs).toContain('(555) 010-9111');
+  });
+
+  it('falls back to the office line when there is no emergency line', () => {
+    // Act
+    const reply = composeReply('emergency', 'en', replyContext(TUESDAY_9PM, { emergencyLine: null }));
+    // Assess
+    expect(reply).toContain('(555) 010-2000');
+  });
+
+  it('gives practice name and phone line for help, and the confirmation for opt_out', () => {
+    // Act
+    const help = composeReply('help', 'en', replyContext(TUESDAY_10AM));
+    const optOut = composeReply('opt_out', 'es', replyContext(TUESDAY_10AM));
+    // Assess
+    expect(help).toContain('Bright Smiles Dental');
+    expect(help).toContain('(555) 010-2000');
+    expect(optOut).toContain('Ya no recibirá mensajes');
+  });
+
+  it('mentions the address for location and the open status for default', () => {
+    // Act
+    const location = composeReply('location', 'en', replyContext(TUESDAY_10AM));
+    const fallback = composeReply('default', 'en', replyContext(TUESDAY_9PM));
+    // Assess
+    expect(location).toContain('12 Main St, Suite 3, Springfield');
+    expect(fallback).toContain('We are closed right now.');
+    expect(fallback).toContain('We open again');
+  });
+
+  it('uses an enabled rule text for its intent and language only', () => {
+    // Prepare
+    const rules = [
+      intentRule({
+        intent: 'insurance',
+        language: 'en',
+        responseText: 'We take {practice_name} plans. {open_status}',
+      }),
+      intentRule({ intent: 'location', language: 'en', responseText: 'Disabled text', enabled: false }),
+    ];
+    const ctx = replyContext(TUESDAY_10AM, { rules });
+    // Act
+    const insurance = composeReply('insurance', 'en', ctx);
+    const insuranceEs = composeReply('insurance', 'es', ctx);
+    const location = composeReply('location', 'en', ctx);
+    // Assess
+    expect(insurance).toMatch(/^We take Bright Smiles Dental plans\. We are open now until/);
+    expect(insuranceEs).toContain('seguros');
+    expect(location).not.toContain('Disabled text');
+  });
+
+  it('keeps every reply within 320 characters, even with long values and rule texts', () => {
+    // Prepare
+    const long = replyContext(TUESDAY_9PM, {
+      practiceName:
+        'The Very Long Named Family and Cosmetic Dentistry and Orthodontics Center of Springfield',
+      address: '12345 North Very Long Boulevard Name, Building C, Suite 400, Springfield, IL 62701',
+      rules: [intentRule({ intent: 'help', responseText: 'word '.repeat(100) })],
+    });
+    // Act
+    const replies = (['en', 'es'] as const).flatMap((lang) =>
+      INTENTS.map((i) => composeReply(i, lang, long)),
+    );
+    // Assess
+    for (const reply of replies) {
+      expect(reply.length).toBeLessThanOrEqual(MAX_REPLY_LENGTH);
+      expect(reply).not.toMatch(/\{[a-z_]+\}/);
+      expect(reply).not.toMatch(/\s{2}/);
+    }
+  });
+
+  it('reads naturally when the practice has no phone line or address on file', () => {
+    // Act
+    const reply = composeReply(
+      'location',
+      'en',
+      replyContext(TUESDAY_10AM, { officeLine: null, address: '' }),
+    );
+    // Assess
+    expect(reply).toBe('Bright Smiles Dental is at our office. Need directions? Call our office.');
+  });
+});
+
+describe('fillTemplate', () => {
+  it('fills known placeholders and leaves unknown ones as written', () => {
+    // Act
+    const text = fillTemplate('Hi {name}, {unknown} {name}', { name: 'Ana' });
+    // Assess
+    expect(text).toBe('Hi Ana, {unknown} Ana');
+  });
+});
