@@ -8,6 +8,7 @@ import { countMetric } from '../observability.js';
 import { isTextableNumber } from '../phone.js';
 import { loadPracticeSettings, type PracticeSettings } from '../practice/settings.js';
 import { sendMessage } from '../queue/index.js';
+import { toE164 } from './phone.js';
 import { type NormalizedVoipmsSms, normalizeVoipmsSms, VoipmsSmsPayloadError } from './sms.js';
 
 /** An inbound VoIP.ms text as it travels to the store action (and, when Postgres is down, the ingest queue). */
@@ -56,7 +57,7 @@ export function parseVoipmsSms(request: WebhookRequest, config: Pick<Config, 'vo
     return {
       ...sms,
       receivedAt: sms.receivedAt.toISOString(),
-      ...(config.voipms.did ? { fallbackDid: config.voipms.did } : {}),
+      ...(config.voipms.did ? { fallbackDid: toE164(config.voipms.did) } : {}),
     };
   } catch (error) {
     if (error instanceof VoipmsSmsPayloadError) throw new BadRequestError(error.problems.join('; '));
