@@ -1,6 +1,9 @@
+import { classify } from '../autoreply/classifier.js';
+import type { OfficeStatus } from '../autoreply/office-hours.js';
+import { composeReply } from '../autoreply/replies.js';
 import { isTextableNumber } from '../phone.js';
+import { officeStatus } from '../practice/hours.js';
 import type { PracticeSettings } from '../practice/settings.js';
-import { classifyStub, composeStub } from './reply-stub.js';
 
 export interface AutoReplyInput {
   text: string;
@@ -9,6 +12,7 @@ export interface AutoReplyInput {
   /** Twilio Advanced Opt-Out: STOP, START or HELP, already answered by Twilio itself. */
   optOutType: string | undefined;
   settings: PracticeSettings;
+  now?: Date;
 }
 
 export interface AutoReplyDecision {
@@ -23,6 +27,16 @@ export interface AutoReplyDecision {
 }
 
 const SINGLE_WORD = /^[A-Za-z]{2,12}$/;
+const CLOSED: OfficeStatus = { open: false, closesAt: null, nextOpenAt: null, isHoliday: false };
+
+/** Office status for the reply text; settings it cannot read count as closed (the emergency advice shows). */
+function statusFor(settings: PracticeSettings, now: Date): OfficeStatus {
+  try {
+    return officeStatus(settings, now);
+  } catch {
+    return CLOSED;
+  }
+}
 
 /**
  * Decides, in memory, the auto-reply to an inbound text and any opt-out change. The one place for that
@@ -30,7 +44,7 @@ const SINGLE_WORD = /^[A-Za-z]{2,12}$/;
  * On Twilio, opt-out and opt-in are confirmed by Twilio, so they never get a reply from us.
  */
 export function decideAutoReply(input: AutoReplyInput): AutoReplyDecision {
-  const { intent, language } = classifyStub(input.text);
+  const { intent, language } = classify(input.text);
   const trimmed = input.text.trim();
   const keyword = SINGLE_WORD.test(trimmed) ? trimmed.toUpperCase() : intent;
   const optOutType = input.optOutType?.toUpperCase();
@@ -40,11 +54,21 @@ export function decideAutoReply(input: AutoReplyInput): AutoReplyDecision {
   if (optOutType === 'START' || (!optOutType && intent === 'opt_in')) {
     return { intent: 'opt_in', language, reply: null, optOut: 'in', keyword: optOutType ?? keyword };
   }
+  const { settings } = input;
   const silent =
     optOutType !== undefined ||
-    !input.settings.autoReplyEnabled ||
+    !settings.autoReplyEnabled ||
     !isTextableNumber(input.fromNumber) ||
     input.fromNumber === input.toNumber;
-  const reply = silent ? null : composeStub(intent, input.settings);
+  const reply = silent
+    ? null
+    : composeReply(intent, language, {
+        practiceName: settings.practiceName,
+        officeLine: settings.officeLine,
+        emergencyLine: settings.emergencyLine,
+        address: settings.address,
+        timezone: settings.timezone,
+        status: statusFor(settings, input.now ?? new Date()),
+      });
   return { intent, language, reply, optOut: null, keyword: null };
 }
