@@ -64,6 +64,8 @@ const OPT_OUT_THRESHOLD = 2.5;
 const INTENT_THRESHOLD = 1;
 const MIN_CONFIDENCE = 0.25;
 const MAX_FUZZY_LENGTH = 24;
+/** A whole-message keyword with its fillers ("stop now please thank you") is never longer than this. */
+const MAX_WHOLE_MESSAGE_WORDS = 8;
 const MIN_FUZZY_LENGTH = 6;
 
 const LANG_NONE = 0;
@@ -98,8 +100,8 @@ interface Compiled {
   negatedTarget: Int32Array;
   single: Map<string, Entry>;
   squeezed: Map<string, Entry>;
-  /** Fuzzy candidates by squeezed length. */
-  fuzzyByLength: { key: string; entry: Entry }[][];
+  /** Fuzzy candidates by squeezed length and first letter (see fuzzyBucketKey). */
+  fuzzyBuckets: Map<number, { key: string; entry: Entry }[]>;
   phrases: Map<string, PhraseNode>;
   combos: CompiledCombo[];
   whole: Map<string, { intent: Intent; onlyWhenOptedOut: boolean }>;
@@ -233,15 +235,16 @@ function compile(
   }
 
   const squeezed = new Map<string, Entry>();
-  const fuzzyByLength: { key: string; entry: Entry }[][] = [];
+  const fuzzyBuckets = new Map<number, { key: string; entry: Entry }[]>();
   for (const [term, entry] of single) {
     if (term.length < 5) continue;
     const key = squeeze(term);
     if (!squeezed.has(key)) squeezed.set(key, entry);
     if (key.length >= MIN_FUZZY_LENGTH && !/\d/.test(key)) {
-      const bucket = fuzzyByLength[key.length] ?? [];
+      const bucketKey = fuzzyBucketKey(key.length, key.charCodeAt(0));
+      const bucket = fuzzyBuckets.get(bucketKey) ?? [];
       bucket.push({ key, entry });
-      fuzzyByLength[key.length] = bucket;
+      fuzzyBuckets.set(bucketKey, bucket);
     }
   }
 
@@ -271,7 +274,7 @@ function compile(
     negatedTarget,
     single,
     squeezed,
-    fuzzyByLength,
+    fuzzyBuckets,
     phrases,
     combos: compiledCombos,
     whole,
@@ -296,6 +299,11 @@ function lexiconFor(rules: readonly IntentRule[] | undefined): Compiled {
     compiledByRules.set(rules, compiled);
   }
   return compiled;
+}
+
+/** Typo candidates share the first letter (changing it makes other words too easily: "saying" / "paying"). */
+function fuzzyBucketKey(length: number, firstChar: number): number {
+  return length * 65536 + firstChar;
 }
 
 // Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions), bounded by `max`.
@@ -354,13 +362,12 @@ function fuzzyLookup(lex: Compiled, key: string): Entry | null {
   if (max === 0 || len > MAX_FUZZY_LENGTH) return null;
   let best: Entry | null = null;
   let bestDistance = max + 1;
+  const first = key.charCodeAt(0);
   for (let l = len - max; l <= len + max; l++) {
-    const bucket = lex.fuzzyByLength[l];
+    const bucket = lex.fuzzyBuckets.get(fuzzyBucketKey(l, first));
     if (bucket === undefined) continue;
     for (const candidate of bucket) {
       const k = candidate.key;
-      // The first letter must agree: changing it makes other words too easily ("saying" / "paying").
-      if (k.charCodeAt(0) !== key.charCodeAt(0)) continue;
       const limit = Math.min(max, allowedEdits(l));
       if (limit === 0) continue;
       const d = editDistance(key, k, limit);
@@ -382,15 +389,17 @@ function isDigits(word: string): boolean {
   return true;
 }
 
-function lookupWord(lex: Compiled, word: string): { entry: Entry; via: string } | null {
+/** Set by lookupWord: false for an exact match, true for a squeezed or typo match (evidence shows "typo~word"). */
+let lookupWasInexact = false;
+
+function lookupWord(lex: Compiled, word: string): Entry | null {
+  lookupWasInexact = false;
   const exact = lex.single.get(word);
-  if (exact !== undefined) return { entry: exact, via: word };
+  if (exact !== undefined) return exact;
   if (word.length < 4 || COMMON_SET.has(word) || FUNCTION_LANG.has(word) || isDigits(word)) return null;
   const key = squeeze(word);
-  const sq = lex.squeezed.get(key);
-  if (sq !== undefined) return { entry: sq, via: `${word}~${sq.term}` };
-  const fz = fuzzyLookup(lex, key);
-  return fz === null ? null : { entry: fz, via: `${word}~${fz.term}` };
+  lookupWasInexact = true;
+  return lex.squeezed.get(key) ?? fuzzyLookup(lex, key);
 }
 
 function isNegated(tokens: string[], at: number, negators: ReadonlySet<string>): boolean {
@@ -499,17 +508,17 @@ export function classify(text: string, options?: ClassifyOptions): Classificatio
     }
     const hit = lookupWord(lex, word);
     if (hit !== null) {
-      record(lex, tokens, hit.entry, i, hit.via);
+      record(lex, tokens, hit, i, lookupWasInexact ? `${word}~${hit.term}` : hit.term);
       if (fl === undefined) {
-        if (hit.entry.lang === LANG_EN) en++;
-        else if (hit.entry.lang === LANG_ES) es++;
+        if (hit.lang === LANG_EN) en++;
+        else if (hit.lang === LANG_ES) es++;
       }
     }
   }
   const language = languageOf(en, es, input);
 
   // Whole-message keywords (STOP, HELP, START, YES after an opt-out) settle it at once.
-  const whole = lex.whole.get(wholeMessageKey(tokens));
+  const whole = count <= MAX_WHOLE_MESSAGE_WORDS ? lex.whole.get(wholeMessageKey(tokens)) : undefined;
   if (whole !== undefined && (!whole.onlyWhenOptedOut || options?.optedOut === true)) {
     return { intent: whole.intent, language, confidence: 0.99, evidence: [`whole:${tokens.join(' ')}`] };
   }

@@ -145,8 +145,10 @@ const SHORTHAND_SOURCE: Record<string, string> = {
 };
 
 const SHORTHAND = new Map<string, string[]>();
+let MAX_SHORTHAND_LENGTH = 0;
 for (const [short, long] of Object.entries(SHORTHAND_SOURCE)) {
   SHORTHAND.set(short, long.split(' '));
+  MAX_SHORTHAND_LENGTH = Math.max(MAX_SHORTHAND_LENGTH, short.length);
 }
 
 function isAlnum(c: number): boolean {
@@ -173,7 +175,7 @@ function collapseRuns(word: string): string {
 }
 
 function pushWord(out: string[], word: string, expand: boolean): void {
-  if (expand) {
+  if (expand && word.length <= MAX_SHORTHAND_LENGTH) {
     const long = SHORTHAND.get(word);
     if (long !== undefined) {
       for (const w of long) out.push(w);
@@ -183,37 +185,51 @@ function pushWord(out: string[], word: string, expand: boolean): void {
   out.push(word);
 }
 
+// Tokeniser state lives at module level so a call allocates no closures; tokenize() is synchronous and never
+// re-entered, so one set is enough.
+let src = '';
+let out: string[] = [];
+let expand = true;
+let start = -1; // start of a clean ASCII run inside `src` (fast path: slice, no rebuild)
+let buf = ''; // the word rebuilt char by char when the fast path does not apply
+let dirty = false;
+let runChar = -1;
+let runLen = 0;
+let needsCollapse = false;
+
+function flush(end: number): void {
+  let word: string;
+  if (dirty) word = buf;
+  else if (start >= 0) word = src.slice(start, end);
+  else return;
+  if (needsCollapse) word = collapseRuns(word);
+  if (word.length > 0) pushWord(out, word, expand);
+  start = -1;
+  buf = '';
+  dirty = false;
+  runChar = -1;
+  runLen = 0;
+  needsCollapse = false;
+}
+
 /**
  * Split a message into normalised words. Never throws; returns [] for empty or symbol-only text.
  * `expandShorthand` is off only when normalising lexicon entries that must stay as written.
  */
 export function tokenize(text: string, expandShorthand = true): string[] {
-  const out: string[] = [];
-  if (typeof text !== 'string' || text.length === 0) return out;
-  const lower = text.toLowerCase();
+  const words: string[] = [];
+  if (typeof text !== 'string' || text.length === 0) return words;
+  src = text.toLowerCase();
+  out = words;
+  expand = expandShorthand;
+  start = -1;
+  buf = '';
+  dirty = false;
+  runChar = -1;
+  runLen = 0;
+  needsCollapse = false;
+  const lower = src;
   const n = lower.length;
-  let start = -1; // start of a clean ASCII run inside `lower` (fast path: slice, no rebuild)
-  let buf = ''; // rebuilt word when the fast path does not apply
-  let dirty = false;
-  let runChar = -1;
-  let runLen = 0;
-  let needsCollapse = false;
-
-  const flush = (end: number): void => {
-    let word: string;
-    if (dirty) word = buf;
-    else if (start >= 0) word = lower.slice(start, end);
-    else return;
-    if (needsCollapse) word = collapseRuns(word);
-    if (word.length > 0) pushWord(out, word, expandShorthand);
-    start = -1;
-    buf = '';
-    dirty = false;
-    runChar = -1;
-    runLen = 0;
-    needsCollapse = false;
-  };
-
   for (let i = 0; i < n; i++) {
     let c = lower.charCodeAt(i);
     if (isAlnum(c)) {
@@ -243,7 +259,7 @@ export function tokenize(text: string, expandShorthand = true): string[] {
       } else {
         flush(i);
         const emojiWord = EMOJI_WORDS.get(cp);
-        if (emojiWord !== undefined) out.push(emojiWord);
+        if (emojiWord !== undefined) words.push(emojiWord);
         continue;
       }
     } else {
@@ -259,7 +275,9 @@ export function tokenize(text: string, expandShorthand = true): string[] {
     }
   }
   flush(n);
-  return out;
+  src = '';
+  out = [];
+  return words;
 }
 
 /** The normalised text as one string (what the classifier matches against); for display and explain output. */
@@ -269,6 +287,14 @@ export function normalize(text: string): string {
 
 /** Letters repeated side by side squeezed to one ("apppointment" and "apointment" both -> "apointment"). */
 export function squeeze(word: string): string {
+  let doubled = false;
+  for (let i = 1; i < word.length; i++) {
+    if (word.charCodeAt(i) === word.charCodeAt(i - 1)) {
+      doubled = true;
+      break;
+    }
+  }
+  if (!doubled) return word;
   let out = '';
   let prev = '';
   for (let i = 0; i < word.length; i++) {
