@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/voipms-sms-incoming.js';
 import { DatabaseUnavailableError, type Db, setDb } from '../../lib/db/index.js';
+import { ingestActions } from '../../lib/ingest/registry.js';
 import { clearPracticeSettingsCache } from '../../lib/practice/settings.js';
 import { localQueues } from '../../lib/queue/index.js';
 import type { VoipmsOutboundJob } from '../../lib/voipms/inbound.js';
@@ -191,9 +192,14 @@ describe('GET|POST /webhooks/voipms/sms/incoming', () => {
       action: string;
       event: { providerMessageId: string };
     }[];
-    expect(deferred.find((job) => job.action === 'voipms.sms-inbound')?.event.providerMessageId).toBe(
-      params.id,
-    );
+    const job = deferred.find((item) => item.action === 'voipms.sms-inbound');
+    expect(job?.event.providerMessageId).toBe(params.id);
+
+    // ...and the ingest worker's action, run once Postgres is back, stores it and queues the reply.
+    setDb(testDb.db);
+    await ingestActions.get(job!.action)!.run(testDb.db, job!.event as never);
+    expect((await messages()).map((row) => row.direction)).toEqual(['inbound', 'outbound']);
+    expect(queued()).toHaveLength(1);
   });
 });
 
