@@ -536,6 +536,8 @@ export const CONCEPTS: ConceptDef[] = [
       'popped out',
       'pulled out',
       'loose',
+      'wiggly',
+      'wobbly',
     ],
     es: [
       'se me cayo',
@@ -1050,6 +1052,20 @@ export const CONCEPTS: ConceptDef[] = [
     es: ['este numero', 'mi numero', 'mi telefono'],
   },
   { id: 'DONTV', en: ['dont', 'do not', 'never', 'please dont', 'dont ever'] },
+  // "don't call me, text only" asks for texts.
+  {
+    id: 'TEXTONLY',
+    en: [
+      'text only',
+      'only text',
+      'texts only',
+      'just text',
+      'text me instead',
+      'prefer text',
+      'rather text',
+    ],
+    es: ['solo mensajes', 'solo texto', 'solo textos', 'mejor mensaje', 'mejor por mensaje'],
+  },
   // "don't forget to text me" is not a request to stop.
   {
     id: 'DONT_OTHER',
@@ -1229,7 +1245,14 @@ export const COMBOS: ComboDef[] = [
   // opt_out in plain language
   { all: ['STOPV', 'MSG'], intent: 'opt_out', weight: 3, window: 4, label: 'stop+texting' },
   { all: ['STOPV_ES', 'MSG'], intent: 'opt_out', weight: 3, window: 4, label: 'dejen de+mensajes' },
-  { all: ['DONTV', 'MSG', 'ME'], intent: 'opt_out', weight: 3, window: 4, label: 'dont+text+me' },
+  {
+    all: ['DONTV', 'MSG', 'ME'],
+    intent: 'opt_out',
+    weight: 3,
+    window: 4,
+    none: ['TEXTONLY'],
+    label: 'dont+text+me',
+  },
   { all: ['DONTWANT', 'MSG'], intent: 'opt_out', weight: 3, window: 5, label: 'dont want+messages' },
   { all: ['NOMORE', 'MSG'], intent: 'opt_out', weight: 3, window: 4, label: 'no more+messages' },
   {
