@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { TEST_ACCOUNT_SID, TEST_VOIPMS_TOKEN } from '../support/config.js';
+import { TEST_ACCOUNT_SID, TEST_VOIPMS_TOKEN, testEnv } from '../support/config.js';
 import { httpEvent } from '../support/events.js';
 import { fakeSid, signedTwilioEvent, type TwilioParams, twilioSmsStatusParams } from '../support/twilio.js';
 import { ALLOWED_IP, DID, PATIENT, smsId } from '../voipms/factories.js';
@@ -120,7 +120,7 @@ export const ROUTES: RouteCase[] = [
       AccountSid: TEST_ACCOUNT_SID,
       CallSid: fakeSid('CA'),
       RecordingSid: recording,
-      RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Recordings/${recording}`,
+      RecordingUrl: `${testEnv().TWILIO_API_BASE_URL}/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Recordings/${recording}`,
       RecordingStatus: 'completed',
       RecordingDuration: '12',
       RecordingChannels: '1',
