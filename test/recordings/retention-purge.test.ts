@@ -108,7 +108,7 @@ describe('retention purge on S3', () => {
     expect(await count('transcriptions')).toBe(1);
     expect(await count('webhook_logs')).toBe(1);
     const log = await testDb.db.query(
-      'SELECT recordings, transcriptions, objects, webhook_logs FROM purge_log',
+      'SELECT recordings, transcriptions, objects, webhook_logs FROM purge_log ORDER BY id DESC LIMIT 1',
     );
     expect(log.rows).toEqual([{ recordings: 2, transcriptions: 1, objects: 2, webhook_logs: 1 }]);
   });
