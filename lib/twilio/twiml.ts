@@ -145,6 +145,24 @@ export function fallbackTwiml(urls: VoiceUrls = RELATIVE_VOICE_URLS): string {
 /** The SMS answer: one `<Message>` with the reply (escaped by the builder), or an empty `<Response/>`. */
 export function messagingTwiml(reply: string | null): string {
   const response = new MessagingResponse();
-  if (reply) response.message(reply);
+  const text = reply === null ? '' : xmlSafe(reply);
+  if (text) response.message(text);
   return response.toString();
+}
+
+/** Drops the characters XML 1.0 cannot carry at all (C0 controls but tab/newline/return, lone surrogates, U+FFFE/F). */
+export function xmlSafe(text: string): string {
+  let out = '';
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    const allowed =
+      code === 0x9 ||
+      code === 0xa ||
+      code === 0xd ||
+      (code >= 0x20 && code <= 0xd7ff) ||
+      (code >= 0xe000 && code <= 0xfffd) ||
+      code >= 0x10000;
+    if (allowed) out += char;
+  }
+  return out;
 }
