@@ -14,7 +14,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
 
   classify [--explain]                 read messages on stdin (one per line), print intent and reply as JSON lines
   simulate <route> [Field=value ...]   send a provider-shaped, signed (or tokened) request to a gateway
-           [--base-url URL] [--signing-base-url URL] [--method GET|POST]
+           [--base-url URL (default WEBHOOK_BASE_URL)] [--signing-base-url URL] [--method GET|POST]
            routes: twilio/voice/incoming twilio/voice/status twilio/sms/incoming twilio/sms/status
                    twilio/recording/status voipms/sms/incoming voipms/call/cdr voipms/recording/ready
   replay (--id N[,N...] | --from ISO [--to ISO]) [--include-refused]
@@ -84,16 +84,22 @@ async function simulateCommand(args: string[]): Promise<number> {
     fields[pair.slice(0, at)] = pair.slice(at + 1);
   }
   const config = await getConfig();
-  const baseUrl = (values['base-url'] ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
+  const baseUrl = (values['base-url'] ?? config.webhookBaseUrl).replace(/\/+$/, '');
   const method = values.method?.toUpperCase();
   if (method && method !== 'GET' && method !== 'POST') throw new UsageError('--method is GET or POST');
   const request = buildSimulatedRequest(route as (typeof SIMULATED_ROUTES)[number], fields, {
     baseUrl,
-    // Twilio signs the public URL; against a local gateway that is WEBHOOK_BASE_URL, i.e. the same base.
-    signingBaseUrl: values['signing-base-url'] ?? (values['base-url'] ? baseUrl : config.webhookBaseUrl),
+    // Twilio signs the URL configured in its console; give it when it differs from the one called.
+    signingBaseUrl: values['signing-base-url'] ?? baseUrl,
     authToken: config.twilio.authToken,
     voipmsToken: config.voipms.webhookToken,
     method: method as 'GET' | 'POST' | undefined,
+    practice: {
+      accountSid: config.twilio.accountSid,
+      twilioNumber: config.twilio.phoneNumber,
+      twilioApiBaseUrl: config.twilio.apiBaseUrl,
+      voipmsDid: config.voipms.did,
+    },
   });
   const response = await fetch(request.url, {
     method: request.method,

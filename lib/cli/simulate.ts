@@ -18,19 +18,18 @@ const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 const ACCOUNT = `AC${'0'.repeat(32)}`;
 
 /** A realistic default payload for each route, in the provider's own field names; CLI fields override them. */
-function defaults(route: SimulatedRoute, callSid: string): Record<string, string> {
+function defaults(route: SimulatedRoute, callSid: string, practice: PracticeNumbers): Record<string, string> {
   const caller = '+14155550123';
-  const practice = process.env.TWILIO_PHONE_NUMBER ?? '+15005550006';
-  const common = { AccountSid: process.env.TWILIO_ACCOUNT_SID ?? ACCOUNT, ApiVersion: '2010-04-01' };
+  const common = { AccountSid: practice.accountSid ?? ACCOUNT, ApiVersion: '2010-04-01' };
   switch (route) {
     case 'twilio/voice/incoming':
       return {
         ...common,
         CallSid: callSid,
         From: caller,
-        To: practice,
+        To: practice.twilioNumber,
         Caller: caller,
-        Called: practice,
+        Called: practice.twilioNumber,
         CallStatus: 'ringing',
         Direction: 'inbound',
       };
@@ -39,7 +38,7 @@ function defaults(route: SimulatedRoute, callSid: string): Record<string, string
         ...common,
         CallSid: callSid,
         From: caller,
-        To: practice,
+        To: practice.twilioNumber,
         CallStatus: 'completed',
         Direction: 'inbound',
         CallDuration: '42',
@@ -55,7 +54,7 @@ function defaults(route: SimulatedRoute, callSid: string): Record<string, string
         SmsSid: message,
         SmsMessageSid: message,
         From: caller,
-        To: practice,
+        To: practice.twilioNumber,
         Body: 'Hi, can I book an appointment for Thursday?',
         NumMedia: '0',
         NumSegments: '1',
@@ -70,13 +69,13 @@ function defaults(route: SimulatedRoute, callSid: string): Record<string, string
         SmsSid: message,
         MessageStatus: 'delivered',
         SmsStatus: 'delivered',
-        From: practice,
+        From: practice.twilioNumber,
         To: caller,
       };
     }
     case 'twilio/recording/status': {
       const recording = sid('RE');
-      const apiBase = process.env.TWILIO_API_BASE_URL ?? 'https://api.twilio.com';
+      const apiBase = practice.twilioApiBaseUrl;
       return {
         ...common,
         CallSid: callSid,
@@ -92,7 +91,7 @@ function defaults(route: SimulatedRoute, callSid: string): Record<string, string
     }
     case 'voipms/sms/incoming':
       return {
-        to: process.env.VOIPMS_DID ?? '5145550000',
+        to: practice.voipmsDid,
         from: '5145551234',
         message: 'What time do you close today?',
         id: String(Date.now()),
@@ -102,7 +101,7 @@ function defaults(route: SimulatedRoute, callSid: string): Record<string, string
       return {
         date: new Date().toISOString().replace('T', ' ').slice(0, 19),
         callerid: '"Pat Doe" <5145551234>',
-        destination: process.env.VOIPMS_DID ?? '5145550000',
+        destination: practice.voipmsDid,
         description: 'Inbound - Local Caller',
         account: '100000_Main',
         disposition: 'ANSWERED',
@@ -120,6 +119,23 @@ function defaults(route: SimulatedRoute, callSid: string): Record<string, string
       };
   }
 }
+
+/** The practice's side of the simulated traffic, from the configuration. */
+export interface PracticeNumbers {
+  accountSid?: string;
+  twilioNumber: string;
+  twilioApiBaseUrl: string;
+  voipmsDid: string;
+}
+
+const EXAMPLE_PRACTICE: PracticeNumbers = {
+  twilioNumber: '+15005550006',
+  twilioApiBaseUrl: 'https://api.twilio.com',
+  voipmsDid: '5145550000',
+};
+
+const definedOnly = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 export interface SimulatedRequest {
   method: 'GET' | 'POST';
@@ -141,10 +157,13 @@ export function buildSimulatedRequest(
     authToken?: string;
     voipmsToken?: string;
     method?: 'GET' | 'POST';
+    /** The practice's numbers and Twilio API host, from the configuration; unset parts use examples. */
+    practice?: Partial<PracticeNumbers>;
   },
 ): SimulatedRequest {
   const path = `/webhooks/${route}`;
-  const params = { ...defaults(route, fields.CallSid ?? sid('CA')), ...fields };
+  const practice = { ...EXAMPLE_PRACTICE, ...definedOnly(options.practice ?? {}) };
+  const params = { ...defaults(route, fields.CallSid ?? sid('CA'), practice), ...fields };
   if (route.startsWith('twilio/')) {
     if (!options.authToken) throw new Error('TWILIO_AUTH_TOKEN is needed to sign Twilio requests');
     const signingUrl = `${options.signingBaseUrl ?? options.baseUrl}${path}`;
