@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { optionalInt, sid } from './params.js';
 
 export const RECORDING_STATUSES = ['in-progress', 'completed', 'absent', 'failed'] as const;

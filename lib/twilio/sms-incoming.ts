@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import type { Params } from '../http/request.js';
 import { optionalInt, sid } from './params.js';
 

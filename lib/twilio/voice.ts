@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { optionalInt, sid } from './params.js';
 
 /** Every CallStatus Twilio sends, in lifecycle order (terminal outcomes last). */
