@@ -22,6 +22,9 @@ export interface LoadResult {
   statusCounts: Record<string, number>;
   elapsedMs: number;
   latenciesMs: number[];
+  /** CPU time of the generator process (user + system), warm-up included. */
+  cpuMs: number;
+  warmupRequests: number;
 }
 
 const BODIES = [
@@ -114,14 +117,25 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const elapsedMs = performance.now() - started;
   agent.destroy();
-  return { requests: latenciesMs.length, errors, statusCounts, elapsedMs, latenciesMs };
+  return {
+    requests: latenciesMs.length,
+    errors,
+    statusCounts,
+    elapsedMs,
+    latenciesMs,
+    cpuMs: 0,
+    warmupRequests: 0,
+  };
 }
 
 // Run as a child: options as JSON in argv[2], result as JSON on stdout.
 if (process.argv[2]?.startsWith('{')) {
   const options = JSON.parse(process.argv[2]) as LoadOptions;
   // A short warm-up so connection setup and JIT are not in the measurement.
-  await runLoad({ ...options, durationMs: Math.min(1000, options.durationMs / 5) });
+  const warmup = await runLoad({ ...options, durationMs: Math.min(1000, options.durationMs / 5) });
   const result = await runLoad(options);
+  const cpu = process.cpuUsage();
+  result.cpuMs = (cpu.user + cpu.system) / 1000;
+  result.warmupRequests = warmup.requests;
   process.stdout.write(JSON.stringify(result));
 }

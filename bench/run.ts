@@ -138,8 +138,11 @@ async function rawInsertRate(url: string, seconds: number): Promise<number> {
 }
 
 /** Runs the load generator as a child process and samples this (gateway) process's RSS meanwhile. */
-async function e2eLoad(options: LoadOptions): Promise<{ result: LoadResult; peakRssMb: number }> {
+async function e2eLoad(
+  options: LoadOptions,
+): Promise<{ result: LoadResult; peakRssMb: number; gatewayCpuMs: number }> {
   let peak = process.memoryUsage.rss();
+  const cpuBefore = process.cpuUsage();
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 20);
@@ -154,8 +157,14 @@ async function e2eLoad(options: LoadOptions): Promise<{ result: LoadResult; peak
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(sampler);
+  const cpu = process.cpuUsage(cpuBefore);
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
-  return { result: JSON.parse(out) as LoadResult, peakRssMb: peak / 1024 / 1024 };
+  // Includes the warm-up requests; divided by all requests sent, warm-up included.
+  return {
+    result: JSON.parse(out) as LoadResult,
+    peakRssMb: peak / 1024 / 1024,
+    gatewayCpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 async function endToEnd(): Promise<void> {
@@ -172,7 +181,10 @@ async function endToEnd(): Promise<void> {
     const counter = countingDb(db);
     setDb(counter.db);
     const gateway = await startGateway({ root, port: 0 });
-    const hasIncoming = gateway.routes.some((route) => route.path === '/webhooks/twilio/sms/incoming');
+    // BENCH_ROUTE=status measures the status callback instead (a lighter write, for comparison).
+    const hasIncoming =
+      process.env.BENCH_ROUTE !== 'status' &&
+      gateway.routes.some((route) => route.path === '/webhooks/twilio/sms/incoming');
     const base = {
       url: gateway.url.replace('localhost', '127.0.0.1'),
       authToken: AUTH_TOKEN,
@@ -210,7 +222,7 @@ async function endToEnd(): Promise<void> {
 
     const rawBefore = await rawInsertRate(url.toString(), SECONDS);
     const load = hasIncoming ? incoming : status;
-    const { result, peakRssMb } = await e2eLoad(load);
+    const { result, peakRssMb, gatewayCpuMs } = await e2eLoad(load);
     const rawAfter = await rawInsertRate(url.toString(), SECONDS);
     const raw = (rawBefore + rawAfter) / 2;
 
@@ -232,6 +244,9 @@ async function endToEnd(): Promise<void> {
     figure('raw_insert_per_sec_after', rawAfter, 'rows/s');
     figure('e2e_to_raw_ratio', rate / raw, 'ratio');
     figure('gateway_peak_rss', peakRssMb, 'MB');
+    const sent = result.requests + result.warmupRequests;
+    figure('gateway_cpu_per_request', gatewayCpuMs / sent, 'ms');
+    figure('loadgen_cpu_per_request', result.cpuMs / sent, 'ms');
     target('e2e_to_raw_ratio', '>= 0.35', rate / raw >= 0.35);
     target('e2e_p99', '< 10 ms', p99 < 10);
     target('e2e_errors', '0', result.errors === 0);
