@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -293,6 +294,8 @@ interface ServerlessDoc {
       mainFields?: string[];
       banner?: { js?: string };
       exclude?: string[];
+      /** A CommonJS file exporting an array of esbuild plugins, as serverless-esbuild takes it. */
+      plugins?: string;
     };
   };
   functions: Record<string, { handler: string; events?: { httpApi?: unknown }[] }>;
@@ -317,6 +320,8 @@ async function coldImportMs(file: string): Promise<number> {
   return Number(stdout);
 }
 
+const bundleInputs: Record<string, { input: string; kb: number }[]> = {};
+
 async function bundles(): Promise<void> {
   const doc = yaml.load(readFileSync(join(root, 'serverless.yml'), 'utf8'), {
     schema: cfnSchema,
@@ -325,7 +330,11 @@ async function bundles(): Promise<void> {
   const ext = options.outputFileExtension ?? '.js';
   const outdir = join(root, '.esbuild/bench');
   mkdirSync(outdir, { recursive: true });
+  const plugins = options.plugins
+    ? (createRequire(import.meta.url)(join(root, options.plugins)) as import('esbuild').Plugin[])
+    : [];
   const common = {
+    plugins,
     bundle: true,
     minify: options.minify ?? true,
     platform: 'node' as const,
@@ -345,12 +354,19 @@ async function bundles(): Promise<void> {
     outfile: pgFile,
   });
   const built: { name: string; file: string; http: boolean }[] = [];
+  // The biggest inputs of each bundle go to results.json: where to look when a bundle is over its budget.
+  const heaviest: Record<string, { input: string; kb: number }[]> = {};
   for (const [name, fn] of Object.entries(doc.functions)) {
     const source = join(root, `${fn.handler.replace(/\.[^./]+$/, '')}.ts`);
     if (!existsSync(source)) continue;
     const file = join(outdir, `${name}${ext}`);
     try {
-      await esbuild.build({ ...common, entryPoints: [source], outfile: file });
+      const result = await esbuild.build({ ...common, entryPoints: [source], outfile: file, metafile: true });
+      const output = Object.values(result.metafile.outputs)[0];
+      heaviest[name] = Object.entries(output?.inputs ?? {})
+        .map(([input, { bytesInOutput }]) => ({ input, kb: Math.round(bytesInOutput / 102.4) / 10 }))
+        .sort((a, b) => b.kb - a.kb)
+        .slice(0, 8);
       built.push({ name, file, http: (fn.events ?? []).some((event) => event.httpApi) });
     } catch (error) {
       console.error(`bundle ${name} failed: ${(error as Error).message.split('\n')[0]}`);
@@ -373,6 +389,7 @@ async function bundles(): Promise<void> {
       }
     }
   }
+  Object.assign(bundleInputs, heaviest);
   const pgMs = median(times.get('pg')!);
   figure('bundle_pg_baseline_size', statSync(pgFile).size / 1024, 'KB');
   figure('bundle_pg_baseline_import', pgMs, 'ms');
@@ -434,7 +451,7 @@ for (const [label, step] of [
 
 writeFileSync(
   join(root, 'bench/results.json'),
-  `${JSON.stringify({ machine, concurrency: CONCURRENCY, seconds: SECONDS, figures, targets, failures }, null, 2)}\n`,
+  `${JSON.stringify({ machine, concurrency: CONCURRENCY, seconds: SECONDS, figures, targets, failures, bundleInputs }, null, 2)}\n`,
 );
 const missed = targets.filter((t) => !t.met);
 console.error(
