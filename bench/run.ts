@@ -76,36 +76,79 @@ const median = (values: number[]) =>
     0.5,
   );
 
-/** Counts every statement sent to Postgres (BEGIN and COMMIT of a transaction included). */
-function countingDb(db: Db): { db: Db; take(): number } {
-  let count = 0;
+interface Statement {
+  text: string;
+  params: readonly unknown[] | undefined;
+}
+
+/** Counts every statement sent to Postgres (BEGIN and COMMIT of a transaction included) and keeps them. */
+function countingDb(db: Db): { db: Db; take(): Statement[] } {
+  let seen: Statement[] = [];
   const counted: Db = {
     kind: db.kind,
     query: (text, params) => {
-      count += 1;
+      seen.push({ text, params });
       return db.query(text, params);
     },
     transaction: (work) => {
-      count += 2;
-      return db.transaction((tx) =>
-        work({
-          query: (text, params) => {
-            count += 1;
-            return tx.query(text, params);
-          },
-        }),
-      );
+      seen.push({ text: 'BEGIN', params: undefined });
+      return db
+        .transaction((tx) =>
+          work({
+            query: (text, params) => {
+              seen.push({ text, params });
+              return tx.query(text, params);
+            },
+          }),
+        )
+        .finally(() => seen.push({ text: 'COMMIT', params: undefined }));
     },
     close: () => db.close(),
   };
   return {
     db: counted,
     take() {
-      const value = count;
-      count = 0;
-      return value;
+      const taken = seen;
+      seen = [];
+      return taken;
     },
   };
+}
+
+const MESSAGE_SID = /^SM[0-9a-f]{32}$/;
+
+/**
+ * The statements one webhook sent, replayed straight through `pg` (a pool of 32, 32 at once) with a fresh
+ * message id each time: the database's share of the webhook's cost, without HTTP and handler code.
+ */
+async function statementsOnlyRate(url: string, statements: Statement[], seconds: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
+  const prefix = randomBytes(4).toString('hex');
+  let sequence = 0;
+  const once = async () => {
+    sequence += 1;
+    const sid = `SM${prefix}${sequence.toString(16).padStart(24, '0')}`;
+    for (const { text, params } of statements) {
+      const values = params?.map((value) =>
+        typeof value === 'string' && MESSAGE_SID.test(value) ? sid : value,
+      );
+      await pool.query({ text, values: values as unknown[] });
+    }
+  };
+  const loop = async (until: number) => {
+    let done = 0;
+    while (performance.now() < until) {
+      await once();
+      done += 1;
+    }
+    return done;
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(performance.now() + 500)));
+  const started = performance.now();
+  const counts = await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(started + seconds * 1000)));
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.end();
+  return counts.reduce((a, b) => a + b, 0) / elapsed;
 }
 
 /** The database's own ceiling: single-row INSERT … ON CONFLICT through `pg`, a pool of 32, 32 at once. */
@@ -203,15 +246,18 @@ async function endToEnd(): Promise<void> {
 
     // Round trips on the hot path: the second delivery of each kind, once per-container caches are warm.
     const agent = new Agent({ keepAlive: true });
+    const warmStatements = new Map<string, Statement[]>();
     for (const [label, options, expected] of [
       ...(hasIncoming ? [['twilio_sms_incoming', incoming, 200] as const] : []),
       ['twilio_sms_status', status, 204] as const,
     ]) {
       counter.take();
       const firstStatus = await send(agent, options);
-      const first = counter.take();
+      const first = counter.take().length;
       const secondStatus = await send(agent, options);
-      const warm = counter.take();
+      const statements = counter.take();
+      const warm = statements.length;
+      warmStatements.set(options.path, statements);
       if (firstStatus !== expected || secondStatus !== expected)
         throw new Error(`${label} answered ${firstStatus}/${secondStatus}, expected ${expected}`);
       figure(`roundtrips_${label}`, warm, 'queries');
@@ -225,6 +271,11 @@ async function endToEnd(): Promise<void> {
     const load = hasIncoming ? incoming : status;
     const { result, peakRssMb, gatewayCpuMs } = await e2eLoad(load);
     const rawAfter = await rawInsertRate(url.toString(), SECONDS);
+    const statementsRate = await statementsOnlyRate(
+      url.toString(),
+      warmStatements.get(load.path) ?? [],
+      SECONDS,
+    );
     const raw = (rawBefore + rawAfter) / 2;
 
     const sorted = [...result.latenciesMs].sort((a, b) => a - b);
@@ -244,6 +295,8 @@ async function endToEnd(): Promise<void> {
     figure('raw_insert_per_sec_before', rawBefore, 'rows/s');
     figure('raw_insert_per_sec_after', rawAfter, 'rows/s');
     figure('e2e_to_raw_ratio', rate / raw, 'ratio');
+    figure('db_statements_only_per_sec', statementsRate, 'webhooks/s');
+    figure('e2e_to_statements_ratio', rate / statementsRate, 'ratio');
     figure('gateway_peak_rss', peakRssMb, 'MB');
     const sent = result.requests + result.warmupRequests;
     figure('gateway_cpu_per_request', gatewayCpuMs / sent, 'ms');
