@@ -123,6 +123,8 @@ const MESSAGE_SID = /^SM[0-9a-f]{32}$/;
  */
 async function statementsOnlyRate(url: string, statements: Statement[], seconds: number): Promise<number> {
   const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
+  // The benchmark database is dropped WITH (FORCE) at the end: a connection still closing must not crash us.
+  pool.on('error', () => undefined);
   const prefix = randomBytes(4).toString('hex');
   let sequence = 0;
   const once = async () => {
@@ -154,6 +156,8 @@ async function statementsOnlyRate(url: string, statements: Statement[], seconds:
 /** The database's own ceiling: single-row INSERT … ON CONFLICT through `pg`, a pool of 32, 32 at once. */
 async function rawInsertRate(url: string, seconds: number): Promise<number> {
   const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
+  // The benchmark database is dropped WITH (FORCE) at the end: a connection still closing must not crash us.
+  pool.on('error', () => undefined);
   const prefix = randomBytes(4).toString('hex');
   let sequence = 0;
   const insert = () => {
@@ -213,6 +217,7 @@ async function e2eLoad(
 
 async function endToEnd(): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl });
+  admin.on('error', () => undefined);
   await admin.connect();
   const name = `pw_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
   await admin.query(`CREATE DATABASE ${name}`);
@@ -309,6 +314,7 @@ async function endToEnd(): Promise<void> {
     await gateway.close();
   } finally {
     setDb(undefined);
+    delete process.env.DATABASE_URL;
     await db.close();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
