@@ -20,7 +20,10 @@ async function writeDeferredEvent(record: SQSRecord): Promise<void> {
 }
 
 export const handler = async (event: SQSEvent) => {
-  const result = await processPartialResponse(event, writeDeferredEvent, processor);
+  // Report failures per record even when all failed: only they are retried, and the reason is logged here.
+  const result = await processPartialResponse(event, writeDeferredEvent, processor, {
+    throwOnFullBatchFailure: false,
+  });
   if (result.batchItemFailures.length)
     logger.warn('ingest retries', { failed: result.batchItemFailures.length });
   return result;

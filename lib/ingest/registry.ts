@@ -1,7 +1,13 @@
+import {
+  recordCallStatus,
+  recordDialResult,
+  recordIncomingCall,
+  recordRecordingStatus,
+} from '../calls/index.js';
 import { insertWebhookLog } from '../http/webhook-log.js';
+import { recordInboundSms } from '../messages/inbound.js';
 import { recordMessageStatus } from '../messages/status.js';
 import { storeVoipmsCdr } from '../voipms/calls.js';
-import { storeVoipmsInbound } from '../voipms/inbound.js';
 import { storeRecordingReady } from '../voipms/recordings.js';
 import type { Action } from './action.js';
 
@@ -12,7 +18,11 @@ import type { Action } from './action.js';
 const actions: Action<never, unknown>[] = [
   insertWebhookLog,
   recordMessageStatus,
-  storeVoipmsInbound,
+  recordInboundSms,
+  recordIncomingCall,
+  recordDialResult,
+  recordCallStatus,
+  recordRecordingStatus,
   storeVoipmsCdr,
   storeRecordingReady,
 ] as Action<never, unknown>[];

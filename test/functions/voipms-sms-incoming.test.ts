@@ -192,7 +192,7 @@ describe('GET|POST /webhooks/voipms/sms/incoming', () => {
       action: string;
       event: { providerMessageId: string };
     }[];
-    const job = deferred.find((item) => item.action === 'voipms.sms-inbound');
+    const job = deferred.find((item) => item.action === 'messages.inbound');
     expect(job?.event.providerMessageId).toBe(params.id);
 
     // ...and the ingest worker's action, run once Postgres is back, stores it and queues the reply.

@@ -49,6 +49,8 @@ const DATA_TABLES = [
   'opt_outs',
   'outbound_guards',
   'sync_state',
+  'auto_reply_budget',
+  'purge_log',
 ];
 
 /** Empties the tables the webhooks write (settings and rules stay as migrated). */

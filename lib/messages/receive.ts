@@ -1,0 +1,85 @@
+import { loadAutoReplyRules } from '../autoreply/rules-store.js';
+import type { Config } from '../config.js';
+import { getDb } from '../db/index.js';
+import { performOrDefer } from '../ingest/action.js';
+import { logger } from '../observability.js';
+import { toE164 } from '../phone.js';
+import {
+  DEFAULT_PRACTICE_SETTINGS,
+  loadPracticeSettings,
+  type PracticeSettings,
+} from '../practice/settings.js';
+import { decideAutoReply } from './auto-reply.js';
+import { recordInboundSms } from './inbound.js';
+
+export interface InboundText {
+  provider: 'twilio' | 'voipms';
+  providerMessageId: string;
+  fromNumber: string;
+  toNumber: string;
+  body: string;
+  numSegments?: number | null;
+  numMedia?: number;
+  mediaUrls?: string[];
+  optOutType?: string;
+}
+
+/** Settings and rules are cached per container; if Postgres is down, the defaults still give a sensible reply. */
+async function context(provider: InboundText['provider'], number: string) {
+  try {
+    const db = await getDb();
+    const [settings, rules] = await Promise.all([
+      loadPracticeSettings(db, provider, number),
+      loadAutoReplyRules(db),
+    ]);
+    return { settings, rules };
+  } catch (error) {
+    logger.warn('practice settings unavailable; using defaults', { error: (error as Error).message });
+    return { settings: DEFAULT_PRACTICE_SETTINGS as PracticeSettings, rules: [] };
+  }
+}
+
+/** YYYY-MM-DD in the office's time zone. */
+function officeDay(timezone: string, now: Date): string {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(now);
+  } catch {
+    return now.toISOString().slice(0, 10);
+  }
+}
+
+/**
+ * An inbound text from either provider: decide the auto-reply in memory, then store the text, the opt-out
+ * change and the reply in one statement (or defer it all to the ingest queue when Postgres is down).
+ * Returns the reply text to answer with now (Twilio TwiML), or null.
+ */
+export async function receiveInboundText(text: InboundText, config: Config): Promise<string | null> {
+  const now = new Date();
+  const { settings, rules } = await context(text.provider, text.toNumber);
+  const decision = decideAutoReply({
+    provider: text.provider,
+    text: text.body,
+    fromNumber: text.fromNumber,
+    toNumber: text.toNumber,
+    optOutType: text.optOutType,
+    settings,
+    rules,
+    ownNumbers: [config.twilio.phoneNumber, config.voipms.did ? toE164(config.voipms.did) : undefined],
+    now,
+  });
+  const outcome = await performOrDefer(recordInboundSms, {
+    provider: text.provider,
+    providerMessageId: text.providerMessageId,
+    fromNumber: text.fromNumber,
+    toNumber: text.toNumber,
+    body: text.body,
+    numSegments: text.numSegments ?? null,
+    numMedia: text.numMedia ?? 0,
+    mediaUrls: text.mediaUrls ?? [],
+    decision,
+    officeDay: officeDay(settings.timezone, now),
+  });
+  // Stored: answer only if this delivery stored the reply. Deferred (database down): answer from the rules,
+  // as if subscribed; Twilio itself refuses to text a number that opted out.
+  return outcome.stored ? (outcome.result.reply?.body ?? null) : decision.subscribed.reply;
+}

@@ -1,0 +1,81 @@
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handler as worker } from '../../functions/outbound-sms-worker.js';
+import { handler as inbound } from '../../functions/voipms-sms-incoming.js';
+import { localQueues } from '../../lib/queue/index.js';
+import { type FakeVoipms, startFakeVoipms } from '../fakes/voipms-api.js';
+import { useConfig } from '../support/config.js';
+import { useTestDb } from '../support/db.js';
+import { invoke } from '../support/events.js';
+import { DID, PATIENT, PATIENT_E164, voipmsEvent, voipmsSmsParams } from '../voipms/factories.js';
+
+const testDb = useTestDb();
+let fake: FakeVoipms;
+
+beforeAll(async () => {
+  fake = await startFakeVoipms();
+});
+afterAll(async () => fake.close());
+
+/** The jobs the inbound route queued, as the SQS event the worker Lambda receives. */
+const queuedAsSqsEvent = (): SQSEvent => ({
+  Records: localQueues
+    .drain('outboundSms')
+    .map((job, i) => ({ messageId: `m${i}`, body: JSON.stringify(job) }) as never),
+});
+
+describe('outbound SMS worker, VoIP.ms replies', () => {
+  beforeEach(() => {
+    useConfig({ VOIPMS_API_URL: fake.url, VOIPMS_USERNAME: fake.username, VOIPMS_PASSWORD: fake.password });
+    localQueues.drain('outboundSms');
+    fake.sent.length = 0;
+  });
+
+  it('sends the reply the inbound route stored and queued, once, even when the job is delivered twice', async () => {
+    // Prepare: a patient texts the practice's VoIP.ms number
+    expect(
+      (await invoke(inbound, voipmsEvent(voipmsSmsParams({ message: 'where are you located?' })))).body,
+    ).toBe('ok');
+    console.log(
+      JSON.stringify(
+        (await testDb.db.query('select direction,status,body,auto_response_intent from sms_messages')).rows,
+      ),
+      JSON.stringify((await testDb.db.query('select status_code,error from webhook_logs')).rows),
+    );
+    const event = queuedAsSqsEvent();
+    expect(event.Records).toHaveLength(1);
+
+    // Act: the worker runs the job, then SQS delivers it again
+    const first = await worker({
+      Records: [event.Records[0]!, { ...event.Records[0]!, messageId: 'again' }],
+    });
+
+    // Assess
+    expect(first.batchItemFailures).toEqual([]);
+    expect(fake.sent).toHaveLength(1);
+    expect(fake.sent[0]).toMatchObject({ did: DID, dst: PATIENT });
+    expect(fake.sent[0]!.message.length).toBeGreaterThan(10);
+    const rows = await testDb.db.query(
+      "SELECT status, auto_response_intent, to_number FROM sms_messages WHERE direction = 'outbound'",
+    );
+    expect(rows.rows).toEqual([
+      { status: 'sent', auto_response_intent: 'location', to_number: PATIENT_E164 },
+    ]);
+  });
+
+  it('retries only on a retryable VoIP.ms answer and records a permanent refusal', async () => {
+    await invoke(inbound, voipmsEvent(voipmsSmsParams({ message: 'do you take delta dental?' })));
+    const event = queuedAsSqsEvent();
+    fake.failWith('sendSMS', 'api_limit_exceeded', 3); // the first try and the client's two own retries
+    const limited = await worker(event);
+    expect(limited.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
+
+    fake.failWith('sendSMS', 'invalid_dst', 10);
+    const refused = await worker(event);
+    expect(refused.batchItemFailures).toEqual([]);
+    const [row] = (
+      await testDb.db.query("SELECT status, error_code FROM sms_messages WHERE direction = 'outbound'")
+    ).rows;
+    expect(row).toEqual({ status: 'failed', error_code: 'invalid_dst' });
+  });
+});
