@@ -57,6 +57,11 @@ export function decodeRequest(
   const rawQuery = event.rawQueryString ?? '';
   const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const body = parseBody(rawBody, contentType);
+  const query = parseParams(rawQuery);
+  // Postgres text cannot hold NUL, and no provider sends it: refuse it here so it can never reach a row.
+  if (JSON.stringify([query, body.fields, body.json]).includes('\\u0000')) {
+    throw new BadRequestError('request contains a NUL character');
+  }
 
   return {
     method,
@@ -65,7 +70,7 @@ export function decodeRequest(
     headers,
     sourceIp: event.requestContext?.http?.sourceIp ?? '',
     rawBody,
-    query: parseParams(rawQuery),
+    query,
     ...body,
   };
 }

@@ -75,7 +75,8 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
       payload: loggedPayload(state.request, request.event.body?.length ?? 0),
       error: error ? error.message.slice(0, 500) : null,
       request_id: request.context?.awsRequestId ?? null,
-      idempotency_token: state.request?.headers['i-twilio-idempotency-token'] ?? null,
+      idempotency_token:
+        state.request?.headers['i-twilio-idempotency-token']?.replaceAll('\u0000', '') ?? null,
     };
     const config = await getConfig().catch(() => undefined);
     const sealed = config?.replayKey && state.request ? sealRequest(request.event, config.replayKey) : null;

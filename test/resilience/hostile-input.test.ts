@@ -288,15 +288,19 @@ describe.each(present.filter((route) => route.provider === 'twilio'))(
       await expectRefused(withBody({ ...params, Injected: 'yes' }));
       await expectRefused(withBody({ ...params, Body: [params.Body ?? 'a', 'b'] }));
       await expectRefused(
-        signedTwilioEvent(route.path, params, { signature: `${signature.slice(0, -2)}A=` }),
+        // The last character before '=' carries 2 bits: swap it for another valid one, never the same.
+        signedTwilioEvent(route.path, params, {
+          signature: `${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'E' : 'A'}=`,
+        }),
       );
       await expectRefused(signedTwilioEvent(route.path, params, { signature: '' }));
       await expectRefused(signedTwilioEvent(route.path, params, { authToken: `${TEST_AUTH_TOKEN}0` }));
       await expectRefused(signedTwilioEvent(route.path, params, { baseUrl: 'http://hooks.example.test' }));
       await expectRefused(signedTwilioEvent(route.path, params, { signature, rawQuery: 'unsigned=1' }));
       const lowerCased = signedTwilioEvent(route.path, params);
-      lowerCased.headers['x-twilio-signature'] = lowerCased.headers['x-twilio-signature']!.toLowerCase();
-      await expectRefused(lowerCased);
+      const original = lowerCased.headers['x-twilio-signature']!;
+      lowerCased.headers['x-twilio-signature'] = original.toLowerCase();
+      if (original !== original.toLowerCase()) await expectRefused(lowerCased);
     });
 
     it('refuses a valid signature replayed to another route or URL', async () => {

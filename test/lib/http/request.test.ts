@@ -107,3 +107,13 @@ describe('decodeRequest', () => {
     );
   });
 });
+
+describe('NUL characters', () => {
+  it.each([
+    ['a form field', { body: 'Body=a%00b', headers: form }],
+    ['a query parameter', { rawQuery: 'to=1%002', headers: form }],
+    ['a JSON string', { body: '{"message":"a\\u0000b"}', headers: { 'content-type': 'application/json' } }],
+  ])('refuses %s holding NUL with a 400', (_, options) => {
+    expect(() => decodeRequest(httpEvent({ path: '/x', ...options }), ['POST'])).toThrow('NUL character');
+  });
+});
