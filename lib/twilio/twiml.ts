@@ -1,5 +1,4 @@
-import MessagingResponse from 'twilio/lib/twiml/MessagingResponse.js';
-import VoiceResponse from 'twilio/lib/twiml/VoiceResponse.js';
+import { TwimlResponse } from './twiml-writer.js';
 
 /** Where Twilio should call us back during a call; absolute URLs built from WEBHOOK_BASE_URL. */
 export interface VoiceUrls {
@@ -47,7 +46,7 @@ export function spokenNumber(number: string): string {
 
 const step = (urls: VoiceUrls, name: string) => `${urls.incoming}?step=${name}`;
 
-function appendVoicemail(response: VoiceResponse, urls: VoiceUrls, prompt: string): void {
+function appendVoicemail(response: TwimlResponse, urls: VoiceUrls, prompt: string): void {
   response.say(VOICE, prompt);
   response.record({
     action: step(urls, 'voicemail-done'),
@@ -66,7 +65,7 @@ const VOICEMAIL_PROMPT =
 
 /** In office hours: greeting with the recording disclosure, then the office line, recorded from answer. */
 export function officeHoursTwiml(practice: VoicePractice, urls: VoiceUrls): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   if (!practice.officeLine) return afterHoursTwiml(practice, urls, false);
   response.say(
     VOICE,
@@ -88,7 +87,7 @@ export function officeHoursTwiml(practice: VoicePractice, urls: VoiceUrls): stri
 
 /** Out of hours (or no office line): the emergency line, then voicemail. */
 export function afterHoursTwiml(practice: VoicePractice, urls: VoiceUrls, closed = true): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   const emergency = practice.emergencyLine
     ? ` If this is an emergency, please call ${spokenNumber(practice.emergencyLine)}, or dial 9 1 1.`
     : ' If this is an emergency, please dial 9 1 1.';
@@ -104,7 +103,7 @@ export function afterHoursTwiml(practice: VoicePractice, urls: VoiceUrls, closed
 
 /** The office line did not answer: voicemail. */
 export function noAnswerTwiml(practice: VoicePractice, urls: VoiceUrls): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   const emergency = practice.emergencyLine
     ? ` If this is an emergency, please call ${spokenNumber(practice.emergencyLine)}.`
     : '';
@@ -118,7 +117,7 @@ export function noAnswerTwiml(practice: VoicePractice, urls: VoiceUrls): string 
 
 /** After the voicemail (or a connected call that ended): a polite end. */
 export function goodbyeTwiml(said = 'Thank you for calling. Goodbye.'): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   response.say(VOICE, said);
   response.hangup();
   return response.toString();
@@ -126,14 +125,14 @@ export function goodbyeTwiml(said = 'Thank you for calling. Goodbye.'): string {
 
 /** The connected call with the office ended: nothing more to say. */
 export function hangupTwiml(): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   response.hangup();
   return response.toString();
 }
 
 /** Something failed on our side: still help the caller (apology, emergency advice, voicemail). */
 export function fallbackTwiml(urls: VoiceUrls = RELATIVE_VOICE_URLS): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   response.say(
     VOICE,
     'Thank you for calling. We cannot connect your call right now. If this is an emergency, please dial 9 1 1.',
@@ -144,7 +143,7 @@ export function fallbackTwiml(urls: VoiceUrls = RELATIVE_VOICE_URLS): string {
 
 /** The SMS answer: one `<Message>` with the reply (escaped by the builder), or an empty `<Response/>`. */
 export function messagingTwiml(reply: string | null): string {
-  const response = new MessagingResponse();
+  const response = new TwimlResponse();
   const text = reply === null ? '' : xmlSafe(reply);
   if (text) response.message(text);
   return response.toString();
