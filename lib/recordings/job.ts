@@ -1,21 +1,21 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** What the Twilio recording-status route and the VoIP.ms recording poller put on the recordings queue. */
 export const recordingJobSchema = z.discriminatedUnion('provider', [
   z.object({
     provider: z.literal('twilio'),
-    recordingId: z.number().int().positive(),
-    providerRecordingId: z.string().min(1),
-    recordingUrl: z.string().url(),
-    callSid: z.string().min(1),
+    recordingId: z.number().check(z.int(), z.positive()),
+    providerRecordingId: z.string().check(z.minLength(1)),
+    recordingUrl: z.url(),
+    callSid: z.string().check(z.minLength(1)),
   }),
   z.object({
     provider: z.literal('voipms'),
-    recordingId: z.number().int().positive(),
+    recordingId: z.number().check(z.int(), z.positive()),
     /** getCallRecordings' `callrecording` id. */
-    providerRecordingId: z.string().min(1),
+    providerRecordingId: z.string().check(z.minLength(1)),
     /** Account or sub-account, when the poller knows it (getCallRecording may need it). */
-    account: z.string().min(1).optional(),
+    account: z.optional(z.string().check(z.minLength(1))),
   }),
 ]);
 
