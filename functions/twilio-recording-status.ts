@@ -10,6 +10,7 @@ export const handler = webhookRoute({
   name: 'twilio/recording/status',
   methods: ['POST'],
   verify: twilioSignature,
+  successStatus: 204,
   parse: (request) => parseTwilio(recordingStatusSchema, request.fields),
   handle: async (params, { config }) => {
     if (params.RecordingUrl && !isTwilioApiUrl(params.RecordingUrl, config.twilio.apiBaseUrl)) {

@@ -11,6 +11,7 @@ export const handler = webhookRoute({
   name: 'twilio/sms/status',
   methods: ['POST'],
   verify: twilioSignature,
+  successStatus: 204,
   parse: (request) => parseTwilio(smsStatusSchema, request.fields),
   handle: async (params) => {
     await performOrDefer(recordMessageStatus, {

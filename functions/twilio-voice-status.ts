@@ -13,6 +13,7 @@ export const handler = webhookRoute({
   name: 'twilio/voice/status',
   methods: ['POST'],
   verify: twilioSignature,
+  successStatus: 204,
   parse: (request) => parseTwilio(voiceStatusSchema, request.fields),
   handle: async (params) => {
     const at = parseTwilioTimestamp(params.Timestamp);

@@ -8,6 +8,7 @@ export const handler = webhookRoute({
   name: 'voipms/recording/ready',
   methods: ['POST'],
   verify: voipmsCaller,
+  successStatus: 202,
   parse: parseRecordingReady,
   handle: async (ref) => {
     const outcome = await performOrDefer(storeRecordingReady, ref);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
@@ -78,7 +79,7 @@ export async function replay(
       handlers.set(fn.name, module.handler);
     }
     const event = openRequest(Buffer.from(row.sealed), options.key);
-    const context = { awsRequestId: `replay-${row.id}`, functionName: fn.name } as Context;
+    const context = { awsRequestId: `replay-${row.id}-${randomUUID()}`, functionName: fn.name } as Context;
     result.after = (await handlers.get(fn.name)!(event, context)).statusCode;
   }
   return results;

@@ -7,7 +7,13 @@ import { decodeRequest, type WebhookRequest } from './request.js';
 import { refusal, type WebhookResponse } from './responses.js';
 import { sealRequest } from './sealed-request.js';
 import type { CallerCheck } from './verify.js';
-import { loggedPayload, writeWebhookLog } from './webhook-log.js';
+import {
+  loggedPayload,
+  type PendingLog,
+  type WebhookLogRow,
+  withPendingLog,
+  writeWebhookLog,
+} from './webhook-log.js';
 
 export interface RouteContext {
   request: WebhookRequest;
@@ -25,6 +31,8 @@ export interface RouteSpec<Input> {
   /** Payload → typed input; throws BadRequestError naming what is wrong. */
   parse: (request: WebhookRequest) => Input;
   handle: (input: Input, context: RouteContext) => Promise<WebhookResponse>;
+  /** The status the route answers when all goes well (200 unless given): the log row written ahead says so. */
+  successStatus?: number;
   /**
    * The answer when handling fails unexpectedly. Twilio voice needs TwiML even then (otherwise the caller
    * hears "an application error has occurred"); other routes answer 503 so the provider retries.
@@ -33,11 +41,20 @@ export interface RouteSpec<Input> {
 }
 
 type Event = APIGatewayProxyEventV2;
-type State = { started: number; request?: WebhookRequest; signatureValid: boolean | null };
-type WebhookMiddyRequest = middy.Request<Event, WebhookResponse, Error, Context> & { webhookState?: State };
+type State = {
+  started: number;
+  request?: WebhookRequest;
+  signatureValid: boolean | null;
+  sealed?: Buffer | null;
+  pending?: PendingLog;
+};
+type WebhookMiddyRequest = middy.Request<Event, WebhookResponse, Error, Context> & {
+  webhookState?: State;
+  webhookProvider?: string;
+};
 
-/** The decoded request travels from the envelope to the handler beside the event it came from. */
-const decoded = new WeakMap<Event, WebhookRequest>();
+/** The envelope's state travels to the handler beside the event it came from. */
+const states = new WeakMap<Event, State>();
 
 /**
  * The shared envelope of every webhook: decode the HTTP API event, check the caller, and afterwards map
@@ -47,9 +64,11 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
   const before = async (request: WebhookMiddyRequest) => {
     const state: State = { started: performance.now(), signatureValid: null };
     request.webhookState = state;
+    request.webhookProvider = spec.provider;
+    states.set(request.event, state);
     const config = await getConfig();
     state.request = decodeRequest(request.event, spec.methods);
-    decoded.set(request.event, state.request);
+    state.sealed = config.replayKey ? sealRequest(request.event, config.replayKey) : null;
     try {
       spec.verify(state.request, config);
       state.signatureValid = true;
@@ -57,6 +76,12 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
       state.signatureValid = false;
       throw error;
     }
+    // Accepted: the log row, as it will read if all goes well, rides on the handler's first statement.
+    state.pending = {
+      row: logRow(request, state, spec.successStatus ?? 200, null),
+      started: state.started,
+      written: false,
+    };
   };
 
   const finish = async (request: WebhookMiddyRequest) => {
@@ -64,28 +89,34 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
     const error = request.error;
     if (error) request.response = answerFor(error, spec);
     const response = request.response as WebhookResponse;
-    const row = {
-      provider: spec.provider,
-      endpoint: request.event.rawPath ?? spec.name,
-      method: request.event.requestContext?.http?.method ?? 'UNKNOWN',
-      status_code: response.statusCode,
-      signature_valid: state.signatureValid,
-      source_ip: request.event.requestContext?.http?.sourceIp ?? null,
-      duration_ms: Math.round((performance.now() - state.started) * 100) / 100,
-      payload: loggedPayload(state.request, request.event.body?.length ?? 0),
-      error: error ? error.message.slice(0, 500) : null,
-      request_id: request.context?.awsRequestId ?? null,
-      idempotency_token:
-        state.request?.headers['i-twilio-idempotency-token']?.replaceAll('\u0000', '') ?? null,
-    };
-    const config = await getConfig().catch(() => undefined);
-    const sealed = config?.replayKey && state.request ? sealRequest(request.event, config.replayKey) : null;
     countMetric('Request', { route: spec.name, status: String(response.statusCode) });
     if (error instanceof ForbiddenError) countMetric('RequestRefused', { route: spec.name });
-    await writeWebhookLog({ ...row, raw_request_encrypted: sealed });
+    await writeWebhookLog(logRow(request, state, response.statusCode, error ?? null), state.pending);
   };
 
   return { before, after: finish, onError: finish };
+}
+
+function logRow(
+  request: WebhookMiddyRequest,
+  state: State,
+  statusCode: number,
+  error: Error | null,
+): WebhookLogRow {
+  return {
+    provider: request.webhookProvider ?? 'unknown',
+    endpoint: request.event.rawPath ?? '',
+    method: request.event.requestContext?.http?.method ?? 'UNKNOWN',
+    status_code: statusCode,
+    signature_valid: state.signatureValid,
+    source_ip: request.event.requestContext?.http?.sourceIp ?? null,
+    duration_ms: Math.round((performance.now() - state.started) * 100) / 100,
+    payload: loggedPayload(state.request, request.event.body?.length ?? 0),
+    error: error ? error.message.slice(0, 500) : null,
+    request_id: request.context?.awsRequestId ?? null,
+    idempotency_token: state.request?.headers['i-twilio-idempotency-token']?.replaceAll('\u0000', '') ?? null,
+    raw_request_encrypted: state.sealed ?? null,
+  };
 }
 
 function answerFor(error: Error, spec: RouteSpec<unknown>): WebhookResponse {
@@ -101,9 +132,12 @@ export function webhookRoute<Input>(spec: RouteSpec<Input>) {
   return middy<Event, WebhookResponse>()
     .use(webhookEnvelope(spec as RouteSpec<unknown>))
     .handler(async (event, context) => {
-      const request = decoded.get(event)!;
+      const state = states.get(event)!;
+      const request = state.request!;
       const config = await getConfig();
       const input = spec.parse(request);
-      return spec.handle(input, { request, config, requestId: context?.awsRequestId ?? '' });
+      return withPendingLog(state.pending!, () =>
+        spec.handle(input, { request, config, requestId: context?.awsRequestId ?? '' }),
+      );
     });
 }

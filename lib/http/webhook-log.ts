@@ -1,47 +1,14 @@
 import { DatabaseUnavailableError, getDb } from '../db/index.js';
 import { defer, defineAction } from '../ingest/action.js';
 import { logger } from '../observability.js';
+import { insertParams, insertSql, type PendingLog, type WebhookLogRow } from './log-row.js';
 import { maskPayload } from './mask.js';
 import type { WebhookRequest } from './request.js';
 
-export interface WebhookLogRow {
-  provider: string;
-  endpoint: string;
-  method: string;
-  status_code: number;
-  signature_valid: boolean | null;
-  source_ip: string | null;
-  duration_ms: number;
-  payload: unknown;
-  error: string | null;
-  request_id: string | null;
-  idempotency_token: string | null;
-  /** Sealed raw request for replay (see sealed-request.ts); a hex string when deferred through the queue. */
-  raw_request_encrypted?: Buffer | string | null;
-}
+export { carryingPendingLog, type PendingLog, type WebhookLogRow, withPendingLog } from './log-row.js';
 
 export const insertWebhookLog = defineAction('webhook_logs.insert', async (db, row: WebhookLogRow) => {
-  await db.query(
-    `INSERT INTO webhook_logs (provider, endpoint, method, status_code, signature_valid, source_ip, duration_ms,
-       payload, error, request_id, idempotency_token, raw_request_encrypted)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, decode($12, 'hex'))`,
-    [
-      row.provider,
-      row.endpoint,
-      row.method,
-      row.status_code,
-      row.signature_valid,
-      row.source_ip,
-      row.duration_ms,
-      JSON.stringify(row.payload),
-      row.error,
-      row.request_id,
-      row.idempotency_token,
-      Buffer.isBuffer(row.raw_request_encrypted)
-        ? row.raw_request_encrypted.toString('hex')
-        : (row.raw_request_encrypted ?? null),
-    ],
-  );
+  await db.query(insertSql(0), insertParams(row));
 });
 
 /** The masked view of a request kept in webhook_logs.payload: query and body fields, never secrets or PHI. */
@@ -54,20 +21,30 @@ export function loggedPayload(request: WebhookRequest | undefined, rawBodyLength
   });
 }
 
-/** Writes the row; never throws, so logging can never turn an answer into an error. */
-export async function writeWebhookLog(row: WebhookLogRow): Promise<void> {
+/** Writes the row, or corrects the one already written; never throws, so logging cannot turn an answer into an error. */
+export async function writeWebhookLog(row: WebhookLogRow, pending?: PendingLog): Promise<void> {
   try {
+    if (pending?.written) {
+      if (pending.row.status_code === row.status_code && row.error === null) return;
+      await (await getDb()).query(
+        'UPDATE webhook_logs SET status_code = $2, error = $3, duration_ms = $4 WHERE request_id = $1',
+        [row.request_id, row.status_code, row.error, row.duration_ms],
+      );
+      return;
+    }
     await insertWebhookLog.run(await getDb(), row);
   } catch (error) {
     if (error instanceof DatabaseUnavailableError) {
+      const sealed = row.raw_request_encrypted;
       const portable = {
         ...row,
-        raw_request_encrypted: Buffer.isBuffer(row.raw_request_encrypted)
-          ? row.raw_request_encrypted.toString('hex')
-          : row.raw_request_encrypted,
+        raw_request_encrypted: Buffer.isBuffer(sealed) ? sealed.toString('hex') : sealed,
       };
       await defer(insertWebhookLog.name, portable).catch(() =>
-        logger.error('webhook log lost to storage outage', { row }),
+        logger.error('webhook log lost to storage outage', {
+          endpoint: row.endpoint,
+          status: row.status_code,
+        }),
       );
       return;
     }

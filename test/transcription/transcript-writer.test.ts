@@ -131,11 +131,9 @@ describe('transcript writer', () => {
   it('asks Transcribe for the reason when the event has none', async () => {
     // Prepare
     const { recordingId, jobName } = await voicemail();
-    transcribe
-      .on(GetTranscriptionJobCommand)
-      .resolves({
-        TranscriptionJob: { TranscriptionJobStatus: 'FAILED', FailureReason: 'Unsupported media.' },
-      });
+    transcribe.on(GetTranscriptionJobCommand).resolves({
+      TranscriptionJob: { TranscriptionJobStatus: 'FAILED', FailureReason: 'Unsupported media.' },
+    });
 
     // Act
     await handler(stateChange(jobName, 'FAILED'));

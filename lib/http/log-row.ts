@@ -1,0 +1,90 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Db, Queryable } from '../db/index.js';
+
+export interface WebhookLogRow {
+  provider: string;
+  endpoint: string;
+  method: string;
+  status_code: number;
+  signature_valid: boolean | null;
+  source_ip: string | null;
+  duration_ms: number;
+  payload: unknown;
+  error: string | null;
+  /** The invocation's id: one row per request, so a log deferred and written twice is kept once. */
+  request_id: string | null;
+  idempotency_token: string | null;
+  /** Sealed raw request for replay (see sealed-request.ts); a hex string when deferred through the queue. */
+  raw_request_encrypted?: Buffer | string | null;
+}
+
+const COLUMNS = `provider, endpoint, method, status_code, signature_valid, source_ip, duration_ms, payload, error,
+  request_id, idempotency_token, raw_request_encrypted`;
+
+/** `INSERT … VALUES ($n+1 … $n+12)` for a row whose parameters follow `offset` others. */
+export function insertSql(offset: number): string {
+  const p = (i: number) => `$${offset + i}`;
+  return `INSERT INTO webhook_logs (${COLUMNS})
+    VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)},
+      decode(${p(12)}, 'hex'))
+    ON CONFLICT (request_id) DO NOTHING`;
+}
+
+export function insertParams(row: WebhookLogRow): unknown[] {
+  const sealed = row.raw_request_encrypted;
+  return [
+    row.provider,
+    row.endpoint,
+    row.method,
+    row.status_code,
+    row.signature_valid,
+    row.source_ip,
+    row.duration_ms,
+    JSON.stringify(row.payload),
+    row.error,
+    row.request_id,
+    row.idempotency_token,
+    Buffer.isBuffer(sealed) ? sealed.toString('hex') : (sealed ?? null),
+  ];
+}
+
+/**
+ * The request's log row, waiting to ride on the first statement the handler sends, so that a webhook costs
+ * one Postgres round trip, not two. It carries the answer the route gives on success; if the answer turns out
+ * different, the envelope corrects the row afterwards (a rare, second round trip).
+ */
+export interface PendingLog {
+  row: WebhookLogRow;
+  started: number;
+  written: boolean;
+}
+
+const pendingLogs = new AsyncLocalStorage<PendingLog>();
+
+export const withPendingLog = <T>(pending: PendingLog, work: () => Promise<T>): Promise<T> =>
+  pendingLogs.run(pending, work);
+
+/** The database, with the current request's pending log row prefixed to its first statement as a CTE. */
+export function carryingPendingLog(db: Db): Db {
+  const pending = pendingLogs.getStore();
+  if (!pending || pending.written || !pending.row.request_id) return db;
+  const carry = (target: Queryable): Queryable => ({
+    async query<R>(text: string, params: readonly unknown[] = []) {
+      if (pending.written) return target.query<R>(text, params);
+      pending.row.duration_ms = Math.round((performance.now() - pending.started) * 100) / 100;
+      const log = `__webhook_log AS (${insertSql(params.length)})`;
+      const prefixed = /^\s*WITH\s/i.test(text)
+        ? text.replace(/^\s*WITH\s/i, `WITH ${log}, `)
+        : `WITH ${log} ${text}`;
+      const result = await target.query<R>(prefixed, [...params, ...insertParams(pending.row)]);
+      pending.written = true;
+      return result;
+    },
+  });
+  return {
+    kind: db.kind,
+    ...carry(db),
+    transaction: (work) => db.transaction((tx) => work(carry(tx))),
+    close: () => db.close(),
+  };
+}
