@@ -61,7 +61,7 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   return f;
 }
 
-function localParts(timezone: string, instant: number): LocalParts & { second: number } {
+function formattedParts(timezone: string, instant: number): LocalParts & { second: number } {
   const parts = formatterFor(timezone).formatToParts(new Date(instant));
   const get = (type: Intl.DateTimeFormatPartTypes): number => {
     const part = parts.find((p) => p.type === type);
@@ -77,11 +77,35 @@ function localParts(timezone: string, instant: number): LocalParts & { second: n
   };
 }
 
+// Zone offsets change only at quarter-hour boundaries (every real DST rule does), so one Intl lookup per zone
+// and quarter hour serves every instant in it: Intl formatting is the slowest step of a reply otherwise.
+const QUARTER_HOUR_MS = 900_000;
+const offsets = new Map<string, number>();
+
 /** Zone offset (local minus UTC, in ms) in force at an instant. */
 function offsetAt(timezone: string, instant: number): number {
-  const p = localParts(timezone, instant);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - (instant - (instant % 1000));
+  const quarter = Math.floor(instant / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  const key = `${timezone}|${quarter}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const p = formattedParts(timezone, quarter);
+    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - quarter;
+    if (offsets.size > 50_000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+function localParts(timezone: string, instant: number): LocalParts & { second: number } {
+  const local = new Date(instant + offsetAt(timezone, instant));
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+  };
 }
 
 /**

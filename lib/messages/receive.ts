@@ -39,10 +39,17 @@ async function context(provider: InboundText['provider'], number: string) {
   }
 }
 
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
 /** YYYY-MM-DD in the office's time zone. */
 function officeDay(timezone: string, now: Date): string {
   try {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(now);
+    let format = dayFormatters.get(timezone);
+    if (!format) {
+      format = new Intl.DateTimeFormat('en-CA', { timeZone: timezone });
+      dayFormatters.set(timezone, format);
+    }
+    return format.format(now);
   } catch {
     return now.toISOString().slice(0, 10);
   }
