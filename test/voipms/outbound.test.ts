@@ -1,5 +1,6 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { logger, metrics } from '../../lib/observability.js';
+import { logger } from '../../lib/observability.js';
 import type { VoipmsOutboundJob } from '../../lib/voipms/inbound.js';
 import { createVoipmsClient, type VoipmsClient } from '../../lib/voipms/index.js';
 import { isVoipmsOutboundJob, sendVoipmsMessage } from '../../lib/voipms/outbound.js';
@@ -139,21 +140,14 @@ describe('sendVoipmsMessage', () => {
   ])('permanent %s: row failed with the status, metric counted, no throw', async (status) => {
     const job = await pendingReply();
     fake.failWith('sendSMS', status, 1);
-    const metricNames: string[] = [];
-    vi.spyOn(metrics, 'singleMetric').mockImplementation(
-      () =>
-        ({
-          addDimension: () => undefined,
-          addMetric: (name: string) => metricNames.push(name),
-        }) as unknown as ReturnType<typeof metrics.singleMetric>,
-    );
+    const counted = vi.spyOn(Metrics.prototype, 'addMetric');
     const logged = [vi.spyOn(logger, 'error'), vi.spyOn(logger, 'warn'), vi.spyOn(logger, 'info')];
 
     const result = await sendVoipmsMessage(job, { db: testDb.db, client });
 
     expect(result).toEqual({ outcome: 'failed', status });
     expect(await row(job.messageId)).toMatchObject({ status: 'failed', error_code: status });
-    expect(metricNames).toEqual(['OutboundSmsFailed']);
+    expect(counted.mock.calls.map(([name]) => name)).toEqual(['OutboundSmsFailed']);
     const written = JSON.stringify(logged.flatMap((spy) => spy.mock.calls));
     expect(written).toContain(status);
     expect(written).not.toContain(fake.password);
