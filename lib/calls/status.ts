@@ -54,8 +54,7 @@ export const recordCallStatus = defineAction('calls.status', async (db, event: C
     event.direction === 'inbound' && ['completed', 'no-answer', 'busy', 'canceled'].includes(event.status);
   const settings = maybeMissed ? await loadPracticeSettings(db, 'twilio', to) : undefined;
   const textBack =
-    settings !== undefined &&
-    settings.missedCallTextBack &&
+    settings?.missedCallTextBack === true &&
     isTextableNumber(from) &&
     from !== to &&
     !quietOrUnknown(settings, now);

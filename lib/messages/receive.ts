@@ -4,6 +4,7 @@ import { getDb } from '../db/index.js';
 import { performOrDefer } from '../ingest/action.js';
 import { logger } from '../observability.js';
 import { toE164 } from '../phone.js';
+import { officeDay } from '../practice/hours.js';
 import {
   DEFAULT_PRACTICE_SETTINGS,
   loadPracticeSettings,
@@ -39,17 +40,10 @@ async function context(provider: InboundText['provider'], number: string) {
   }
 }
 
-const dayFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** YYYY-MM-DD in the office's time zone. */
-function officeDay(timezone: string, now: Date): string {
+/** Today in the office's zone; a zone the settings misspell counts in UTC rather than failing the text. */
+function officeDayOr(timezone: string, now: Date): string {
   try {
-    let format = dayFormatters.get(timezone);
-    if (!format) {
-      format = new Intl.DateTimeFormat('en-CA', { timeZone: timezone });
-      dayFormatters.set(timezone, format);
-    }
-    return format.format(now);
+    return officeDay(timezone, now);
   } catch {
     return now.toISOString().slice(0, 10);
   }
@@ -84,7 +78,7 @@ export async function receiveInboundText(text: InboundText, config: Config): Pro
     numMedia: text.numMedia ?? 0,
     mediaUrls: text.mediaUrls ?? [],
     decision,
-    officeDay: officeDay(settings.timezone, now),
+    officeDay: officeDayOr(settings.timezone, now),
   });
   // Stored: answer only if this delivery stored the reply. Deferred (database down): answer from the rules,
   // as if subscribed; Twilio itself refuses to text a number that opted out.

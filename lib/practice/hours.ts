@@ -32,17 +32,20 @@ export const officeStatus = (settings: HoursSettings, now: Date): OfficeStatus =
 export const isQuietHours = (settings: HoursSettings, now: Date): boolean =>
   officeQuietHours(officeSettings(settings), now);
 
-/** The office day (local calendar date) a moment falls on, for once-per-day guards. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The office day (local calendar date, YYYY-MM-DD) a moment falls on, for once-per-day guards and caps. */
 export function officeDay(timezone: string, now: Date): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
+  let format = dayFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
       timeZone: timezone,
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
-    })
-      .formatToParts(now)
-      .map((part) => [part.type, part.value]),
-  );
+    });
+    dayFormats.set(timezone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(now).map((part) => [part.type, part.value]));
   return `${parts.year}-${parts.month}-${parts.day}`;
 }

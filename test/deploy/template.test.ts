@@ -293,28 +293,31 @@ describe(`packaged CloudFormation template${skipReason}`, () => {
     expect(alarms.every((alarm) => alarm.includes('"AlarmTopic"'))).toBe(true);
   });
 
-  it.skipIf(!packaged)('ships one zip per function, no HTTP bundle carrying a heavy library (over 256 KB)', () => {
-    // Prepare
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission');
-    const httpFunctions = new Set(
-      permissions
-        .filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com')
-        .map(([, p]) => referencedId(p.Properties.FunctionName)),
-    );
+  it.skipIf(!packaged)(
+    'ships one zip per function, no HTTP bundle carrying a heavy library (over 256 KB)',
+    () => {
+      // Prepare
+      const permissions = resourcesOfType(template, 'AWS::Lambda::Permission');
+      const httpFunctions = new Set(
+        permissions
+          .filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com')
+          .map(([, p]) => referencedId(p.Properties.FunctionName)),
+      );
 
-    for (const [id, fn] of functions) {
-      // Act
-      const key = String((fn.Properties.Code as { S3Key: Json }).S3Key);
-      const zip = join(PACKAGE_DIR, key.slice(key.lastIndexOf('/') + 1));
-      const js = existsSync(zip) ? zipEntries(zip).filter((entry) => /\.[cm]?js$/.test(entry.name)) : [];
-      const bytes = js.reduce((sum, entry) => sum + entry.size, 0);
+      for (const [id, fn] of functions) {
+        // Act
+        const key = String((fn.Properties.Code as { S3Key: Json }).S3Key);
+        const zip = join(PACKAGE_DIR, key.slice(key.lastIndexOf('/') + 1));
+        const js = existsSync(zip) ? zipEntries(zip).filter((entry) => /\.[cm]?js$/.test(entry.name)) : [];
+        const bytes = js.reduce((sum, entry) => sum + entry.size, 0);
 
-      // Assess
-      expect(existsSync(zip), `${zip} missing`).toBe(true);
-      expect(js.length, `${id} bundle`).toBeGreaterThan(0);
-      if (httpFunctions.has(id))
-        expect(bytes, `${id} bundle bytes`).toBeLessThanOrEqual(MAX_HTTP_BUNDLE_BYTES);
-    }
-    expect(httpFunctions.size).toBe(8);
-  });
+        // Assess
+        expect(existsSync(zip), `${zip} missing`).toBe(true);
+        expect(js.length, `${id} bundle`).toBeGreaterThan(0);
+        if (httpFunctions.has(id))
+          expect(bytes, `${id} bundle bytes`).toBeLessThanOrEqual(MAX_HTTP_BUNDLE_BYTES);
+      }
+      expect(httpFunctions.size).toBe(8);
+    },
+  );
 });
