@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { serverlessYamlSchema } from '../lib/local/routes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -321,27 +322,6 @@ async function endToEnd(): Promise<void> {
   }
 }
 
-// serverless.yml uses CloudFormation short tags; here they only need to parse.
-const cfnSchema = yaml.DEFAULT_SCHEMA.extend(
-  [
-    'Ref',
-    'GetAtt',
-    'Sub',
-    'Join',
-    'If',
-    'Equals',
-    'Not',
-    'Select',
-    'Split',
-    'ImportValue',
-    'Condition',
-  ].flatMap((tag) =>
-    (['scalar', 'sequence', 'mapping'] as const).map(
-      (kind) => new yaml.Type(`!${tag}`, { kind, construct: (data: unknown) => ({ [`Fn::${tag}`]: data }) }),
-    ),
-  ),
-);
-
 interface ServerlessDoc {
   custom: {
     esbuild: {
@@ -383,7 +363,7 @@ const bundleInputs: Record<string, { input: string; kb: number }[]> = {};
 
 async function bundles(): Promise<void> {
   const doc = yaml.load(readFileSync(join(root, 'serverless.yml'), 'utf8'), {
-    schema: cfnSchema,
+    schema: serverlessYamlSchema,
   }) as ServerlessDoc;
   const options = doc.custom.esbuild;
   const ext = options.outputFileExtension ?? '.js';

@@ -29,7 +29,8 @@ const cfnTags = [
     (kind) => new yaml.Type(`!${tag}`, { kind, construct: (data: unknown) => ({ [`Fn::${tag}`]: data }) }),
   ),
 );
-const schema = yaml.DEFAULT_SCHEMA.extend(cfnTags);
+/** YAML schema that reads serverless.yml, CloudFormation short tags included. */
+export const serverlessYamlSchema = yaml.DEFAULT_SCHEMA.extend(cfnTags);
 
 interface ServerlessFunction {
   handler: string;
@@ -42,7 +43,7 @@ interface ServerlessFunction {
 
 /** The functions and their triggers, read from serverless.yml: one source of truth for AWS and the local run. */
 export function readFunctions(serverlessYml: string): FunctionEntry[] {
-  const doc = yaml.load(readFileSync(serverlessYml, 'utf8'), { schema }) as {
+  const doc = yaml.load(readFileSync(serverlessYml, 'utf8'), { schema: serverlessYamlSchema }) as {
     functions: Record<string, ServerlessFunction>;
   };
   return Object.entries(doc.functions).map(([name, fn]) => {
