@@ -11,6 +11,7 @@ import { report } from '../../lib/cli/report.js';
 import { buildSimulatedRequest, SIMULATED_ROUTES } from '../../lib/cli/simulate.js';
 import { type Gateway, startGateway } from '../../lib/local/gateway.js';
 import { localQueues } from '../../lib/queue/index.js';
+import { startFakeVoipms } from '../fakes/voipms-api.js';
 import { TEST_AUTH_TOKEN, TEST_VOIPMS_TOKEN, testEnv, useConfig } from '../support/config.js';
 import { useTestDb } from '../support/db.js';
 import { invoke } from '../support/events.js';
@@ -185,6 +186,43 @@ describe('replay', () => {
     ]);
     expect((await testDb.db.query('SELECT count(*)::int AS n FROM webhook_logs')).rows).toEqual([{ n: 3 }]);
     await expect(replay(testDb.db, { ids: [id] }, { root, key: randomBytes(32) })).rejects.toThrow();
+  });
+});
+
+describe('voipms-set-sms', () => {
+  it("points the DID's SMS callback at this deployment, keeping its other settings", async () => {
+    const fake = await startFakeVoipms();
+    try {
+      fake.seedDid('5145550000', { sms_forward: '5145559999', sms_email: 'front@example.test' });
+      const env = {
+        ...testEnv(),
+        WEBHOOK_BASE_URL: 'https://hooks.example.test',
+        VOIPMS_API_URL: fake.url,
+        VOIPMS_USERNAME: fake.username,
+        VOIPMS_PASSWORD: fake.password,
+      };
+      const { code, stdout } = await cli(['voipms-set-sms'], { env });
+      expect(code).toBe(0);
+      expect(stdout).toContain('SMS URL callback set');
+      expect(stdout).not.toContain(TEST_VOIPMS_TOKEN);
+      const did = fake.did('5145550000')!;
+      expect(did.sms_url_callback).toMatch(
+        /^https:\/\/hooks\.example\.test\/webhooks\/voipms\/sms\/incoming\?token=/,
+      );
+      expect(did.sms_url_callback_enabled).toBe('1');
+      expect(did).toMatchObject({ sms_forward: '5145559999', sms_email: 'front@example.test' });
+      expect(fake.callsTo('setSMS')).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('refuses to run without the webhook token it must put in the URL', async () => {
+    const { code, stderr } = await cli(['voipms-set-sms'], {
+      env: { ...testEnv(), VOIPMS_WEBHOOK_TOKEN: '' },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain('VOIPMS_WEBHOOK_TOKEN is needed');
   });
 });
 
