@@ -97,10 +97,16 @@ export const recordInboundSms = defineAction('messages.inbound', async (db, even
          ELSE EXISTS (SELECT 1 FROM budget) END
        ON CONFLICT (provider, provider_message_id) DO NOTHING
        RETURNING id, body, auto_response_intent
+     ), unsent AS (
+       -- A retry of a text whose reply is still waiting a minute on (its queueing failed, so the provider
+       -- retried); a repeat arriving at the same moment as the first finds it freshly queued and leaves it.
+       SELECT id, body, auto_response_intent FROM sms_messages
+       WHERE provider = $1 AND provider_message_id = 'reply:' || $2 AND status = 'pending'
+         AND created_at < now() - interval '1 minute' AND NOT EXISTS (SELECT 1 FROM inbound)
      )
      SELECT (SELECT count(*) FROM inbound)::int AS stored,
        r.id AS reply_id, r.body AS reply_body, r.auto_response_intent AS reply_intent
-     FROM (SELECT 1) one LEFT JOIN reply r ON true`,
+     FROM (SELECT 1) one LEFT JOIN (SELECT * FROM reply UNION ALL SELECT * FROM unsent) r ON true`,
     [
       event.provider,
       event.providerMessageId,
@@ -126,12 +132,14 @@ export const recordInboundSms = defineAction('messages.inbound', async (db, even
       : { id: Number(row.reply_id), body: row.reply_body ?? '', intent: row.reply_intent ?? 'default' };
   if (!row?.stored) countMetric('DuplicateDelivery', { route: `${event.provider}/sms/incoming` });
   if (reply) {
-    countMetric('AutoReplySent', { intent: reply.intent });
+    if (row?.stored) countMetric('AutoReplySent', { intent: reply.intent });
     // VoIP.ms has no reply channel in the callback: the stored row is sent by the outbound worker. Queued here,
-    // inside the action, so a text written later by the ingest worker gets its reply too.
+    // inside the action, so a text written later by the ingest worker gets its reply too; a repeat queues a
+    // reply still pending again (the worker sends a row once, whoever asks).
     if (event.provider === 'voipms') await queueVoipmsReply(event, reply);
   }
-  return { stored: Boolean(row?.stored), reply } satisfies InboundSmsResult;
+  // A repeat answers nothing itself (Twilio: the reply went out with the first answer).
+  return { stored: Boolean(row?.stored), reply: row?.stored ? reply : null } satisfies InboundSmsResult;
 });
 
 /** What the outbound-sms queue receives for a VoIP.ms text whose row is already stored (status 'pending'). */

@@ -36,12 +36,6 @@ describe('outbound SMS worker, VoIP.ms replies', () => {
     expect(
       (await invoke(inbound, voipmsEvent(voipmsSmsParams({ message: 'where are you located?' })))).body,
     ).toBe('ok');
-    console.log(
-      JSON.stringify(
-        (await testDb.db.query('select direction,status,body,auto_response_intent from sms_messages')).rows,
-      ),
-      JSON.stringify((await testDb.db.query('select status_code,error from webhook_logs')).rows),
-    );
     const event = queuedAsSqsEvent();
     expect(event.Records).toHaveLength(1);
 
@@ -70,12 +64,48 @@ describe('outbound SMS worker, VoIP.ms replies', () => {
     const limited = await worker(event);
     expect(limited.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
 
-    fake.failWith('sendSMS', 'invalid_dst', 10);
+    fake.failWith('sendSMS', 'invalid_dst', 1);
     const refused = await worker(event);
     expect(refused.batchItemFailures).toEqual([]);
     const [row] = (
       await testDb.db.query("SELECT status, error_code FROM sms_messages WHERE direction = 'outbound'")
     ).rows;
     expect(row).toEqual({ status: 'failed', error_code: 'invalid_dst' });
+  });
+});
+
+describe('a reply whose queueing failed', () => {
+  beforeEach(() => {
+    useConfig({ VOIPMS_API_URL: fake.url, VOIPMS_USERNAME: fake.username, VOIPMS_PASSWORD: fake.password });
+    localQueues.reset();
+    fake.sent.length = 0;
+  });
+
+  it('is queued again when VoIP.ms retries the callback, and sent once', async () => {
+    // Prepare: the reply row is stored, but the queue refused the job, so the callback answered 503.
+    const params = voipmsSmsParams({ message: 'what time do you open?' });
+    const queues = localQueues as unknown as { send: (...args: unknown[]) => void };
+    const send = queues.send;
+    queues.send = () => {
+      throw new Error('queue down');
+    };
+    try {
+      expect((await invoke(inbound, voipmsEvent(params))).statusCode).toBe(503);
+    } finally {
+      queues.send = send;
+    }
+    await testDb.db.query("UPDATE sms_messages SET created_at = now() - interval '30 minutes'");
+
+    // Act: VoIP.ms retries 30 minutes later; then the worker runs whatever was queued, twice over.
+    expect((await invoke(inbound, voipmsEvent(params))).body).toBe('ok');
+    const event = queuedAsSqsEvent();
+    await worker(event);
+    await worker(event);
+
+    // Assess
+    expect(event.Records).toHaveLength(1);
+    expect(fake.sent).toHaveLength(1);
+    const rows = await testDb.db.query("SELECT status FROM sms_messages WHERE direction = 'outbound'");
+    expect(rows.rows).toEqual([{ status: 'sent' }]);
   });
 });
