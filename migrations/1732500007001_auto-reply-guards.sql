@@ -25,7 +25,15 @@ CREATE VIEW auto_reply_effectiveness_daily AS
     count(*) FILTER (WHERE EXISTS (
       SELECT 1 FROM calls c
       WHERE c.from_number = r.to_number AND c.direction = 'inbound'
-        AND c.created_at > r.created_at AND c.created_at <= r.created_at + interval '24 hours')) AS called
+        AND c.created_at > r.created_at AND c.created_at <= r.created_at + interval '24 hours')) AS called,
+    count(*) FILTER (WHERE EXISTS (
+      SELECT 1 FROM sms_messages m
+      WHERE m.direction = 'inbound' AND m.from_number = r.to_number
+        AND m.created_at > r.created_at AND m.created_at <= r.created_at + interval '24 hours')
+      OR EXISTS (
+      SELECT 1 FROM calls c
+      WHERE c.from_number = r.to_number AND c.direction = 'inbound'
+        AND c.created_at > r.created_at AND c.created_at <= r.created_at + interval '24 hours')) AS followed_up
   FROM sms_messages r CROSS JOIN office_timezone tz
   WHERE r.direction = 'outbound' AND r.auto_response_intent IS NOT NULL
   GROUP BY 1, 2, 3, 4;

@@ -48,11 +48,22 @@ export async function report(db: Queryable, { from, to }: ReportOptions): Promis
      FROM call_analytics_daily WHERE day BETWEEN $1::date AND $2::date ORDER BY day, provider`,
     range,
   );
+  const replies = await db.query(
+    `SELECT intent, language, sum(replies)::int AS replies, sum(wrote_again)::int AS wrote_again,
+            sum(called)::int AS called,
+            round(100.0 * sum(followed_up) / nullif(sum(replies), 0))::int AS followed_up_pct
+     FROM auto_reply_effectiveness_daily WHERE day BETWEEN $1::date AND $2::date
+     GROUP BY intent, language ORDER BY replies DESC, intent`,
+    range,
+  );
   return [
     `Text messages ${from} to ${to}`,
     table(sms.rows),
     '',
     `Calls ${from} to ${to}`,
     table(calls.rows),
+    '',
+    'Auto-replies: did the patient write again or call within 24 hours',
+    table(replies.rows),
   ].join('\n');
 }

@@ -159,6 +159,14 @@ describe('report', () => {
     const text = await report(db, { from: '2026-11-01', to: '2026-11-30' });
     expect(text).toMatch(/2026-11-10\s+twilio\s+1\s+1\s+1\s+0\s+1\s+hours=1/);
     expect(text).toMatch(/2026-11-10\s+voipms\s+2\s+2\s+1\s+1\s+65/);
+    // The reply to +14155550100 was followed by a call from that number within the day.
+    await db.query(
+      `INSERT INTO calls (provider, provider_call_id, direction, from_number, status, created_at)
+       VALUES ('twilio', 'CA1', 'inbound', '+14155550100', 'completed', '2026-11-10T18:00Z')`,
+    );
+    expect(await report(db, { from: '2026-11-01', to: '2026-11-30' })).toMatch(
+      /hours\s+en\s+1\s+0\s+1\s+100/,
+    );
     await expect(report(db, { from: '2026-11-30', to: '2026-11-01' })).rejects.toThrow(
       '--from must not be after --to',
     );
