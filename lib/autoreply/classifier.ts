@@ -288,11 +288,16 @@ function compile(
   };
 }
 
-const BASE = compile(CONCEPTS, COMBOS, undefined);
+// Compiled on first use: a webhook classifies with the practice's rules (compiled with them below), so
+// loading the module costs nothing and the built-in-only lexicon is built only where it is used.
+let base: Compiled | undefined;
 const compiledByRules = new WeakMap<readonly IntentRule[], Compiled>();
 
 function lexiconFor(rules: readonly IntentRule[] | undefined): Compiled {
-  if (!rules || rules.length === 0) return BASE;
+  if (!rules || rules.length === 0) {
+    base ??= compile(CONCEPTS, COMBOS, undefined);
+    return base;
+  }
   let compiled = compiledByRules.get(rules);
   if (compiled === undefined) {
     compiled = compile(CONCEPTS, COMBOS, rules);
