@@ -121,7 +121,18 @@ export const recordCallStatus = defineAction('calls.status', async (db, event: C
     body: missedCallText(settings),
     kind: 'missed-call',
   };
-  await sendMessage('outboundSms', job);
+  try {
+    await sendMessage('outboundSms', job);
+  } catch (error) {
+    // Not queued: give the day's claim back, so the caller's next missed call can still get its text.
+    await db
+      .query(
+        "DELETE FROM outbound_guards WHERE kind = 'missed-call' AND phone_number = $1 AND day = $2::date",
+        [from, day],
+      )
+      .catch(() => undefined);
+    throw error;
+  }
   logger.info('missed-call text queued', { call: event.providerCallId });
   return { textBackQueued: true };
 });

@@ -148,6 +148,26 @@ describe('POST /webhooks/twilio/voice/status', () => {
     expect(textBacks()).toEqual([]);
   });
 
+  it('gives the day back when the text could not be queued, so the next missed call still gets one', async () => {
+    const queues = localQueues as unknown as { send: (...args: unknown[]) => void };
+    const send = queues.send;
+    queues.send = () => {
+      throw new Error('queue down');
+    };
+    try {
+      expect((await invoke(handler, twilioVoiceStatusEvent({ CallStatus: 'no-answer' }))).statusCode).toBe(
+        503,
+      );
+    } finally {
+      queues.send = send;
+    }
+    expect((await testDb.db.query('SELECT count(*)::int AS n FROM outbound_guards')).rows).toEqual([
+      { n: 0 },
+    ]);
+    await invoke(handler, twilioVoiceStatusEvent({ CallStatus: 'busy' }));
+    expect(textBacks()).toHaveLength(1);
+  });
+
   it('at most one missed-call text per caller per office day', async () => {
     await invoke(handler, twilioVoiceStatusEvent({ CallStatus: 'no-answer' }));
     await invoke(handler, twilioVoiceStatusEvent({ CallStatus: 'busy' }));
