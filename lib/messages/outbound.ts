@@ -58,17 +58,13 @@ export const sendViaTwilio: OutboundSender = async (job, config) => {
   }
 };
 
-/** The provider dispatch, in one place: each provider registers its sender here. */
-const senders: Partial<Record<OutboundProvider, OutboundSender>> = { twilio: sendViaTwilio };
-
-export function registerOutboundSender(provider: OutboundProvider, sender: OutboundSender): void {
-  senders[provider] = sender;
-}
-
+/**
+ * The sender for a text we start ourselves. VoIP.ms texts are stored as pending rows first and sent by
+ * `sendVoipmsMessage` (lib/voipms/outbound.ts); the outbound worker routes those jobs there.
+ */
 export function outboundSender(provider: OutboundProvider): OutboundSender {
-  const sender = senders[provider];
-  if (!sender) throw new PermanentSendError(`no outbound sender for provider ${provider}`);
-  return sender;
+  if (provider === 'twilio') return sendViaTwilio;
+  throw new PermanentSendError(`no sender for unstored ${provider} texts`);
 }
 
 export type OutboundOutcome = 'sent' | 'opted-out' | 'dropped';
