@@ -48,10 +48,7 @@ type State = {
   sealed?: Buffer | null;
   pending?: PendingLog;
 };
-type WebhookMiddyRequest = middy.Request<Event, WebhookResponse, Error, Context> & {
-  webhookState?: State;
-  webhookProvider?: string;
-};
+type WebhookMiddyRequest = middy.Request<Event, WebhookResponse, Error, Context> & { webhookState?: State };
 
 /** The envelope's state travels to the handler beside the event it came from. */
 const states = new WeakMap<Event, State>();
@@ -64,7 +61,6 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
   const before = async (request: WebhookMiddyRequest) => {
     const state: State = { started: performance.now(), signatureValid: null };
     request.webhookState = state;
-    request.webhookProvider = spec.provider;
     states.set(request.event, state);
     const config = await getConfig();
     state.request = decodeRequest(request.event, spec.methods);
@@ -78,7 +74,7 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
     }
     // Accepted: the log row, as it will read if all goes well, rides on the handler's first statement.
     state.pending = {
-      row: logRow(request, state, spec.successStatus ?? 200, null),
+      row: logRow(spec, request, state, spec.successStatus ?? 200, null),
       started: state.started,
       written: false,
     };
@@ -91,20 +87,21 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
     const response = request.response as WebhookResponse;
     countMetric('Request', { route: spec.name, status: String(response.statusCode) });
     if (error instanceof ForbiddenError) countMetric('RequestRefused', { route: spec.name });
-    await writeWebhookLog(logRow(request, state, response.statusCode, error ?? null), state.pending);
+    await writeWebhookLog(logRow(spec, request, state, response.statusCode, error ?? null), state.pending);
   };
 
   return { before, after: finish, onError: finish };
 }
 
 function logRow(
+  spec: RouteSpec<unknown>,
   request: WebhookMiddyRequest,
   state: State,
   statusCode: number,
   error: Error | null,
 ): WebhookLogRow {
   return {
-    provider: request.webhookProvider ?? 'unknown',
+    provider: spec.provider,
     endpoint: request.event.rawPath ?? '',
     method: request.event.requestContext?.http?.method ?? 'UNKNOWN',
     status_code: statusCode,
