@@ -119,29 +119,21 @@ function countingDb(db: Db): { db: Db; take(): Statement[] } {
 const MESSAGE_SID = /^SM[0-9a-f]{32}$/;
 
 /**
- * The statements one webhook sent, replayed straight through `pg` (a pool of 32, 32 at once) with a fresh
- * message id each time: the database's share of the webhook's cost, without HTTP and handler code.
+ * Operations per second of `work` run 32 at once over a pool of 32 (after half a second of warm-up), each
+ * worker looping until the time is up.
  */
-async function statementsOnlyRate(url: string, statements: Statement[], seconds: number): Promise<number> {
+async function poolRate(
+  url: string,
+  seconds: number,
+  work: (pool: InstanceType<typeof pg.Pool>) => Promise<unknown>,
+): Promise<number> {
   const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
   // The benchmark database is dropped WITH (FORCE) at the end: a connection still closing must not crash us.
   pool.on('error', () => undefined);
-  const prefix = randomBytes(4).toString('hex');
-  let sequence = 0;
-  const once = async () => {
-    sequence += 1;
-    const sid = `SM${prefix}${sequence.toString(16).padStart(24, '0')}`;
-    for (const { text, params } of statements) {
-      const values = params?.map((value) =>
-        typeof value === 'string' && MESSAGE_SID.test(value) ? sid : value,
-      );
-      await pool.query({ text, values: values as unknown[] });
-    }
-  };
   const loop = async (until: number) => {
     let done = 0;
     while (performance.now() < until) {
-      await once();
+      await work(pool);
       done += 1;
     }
     return done;
@@ -154,14 +146,30 @@ async function statementsOnlyRate(url: string, statements: Statement[], seconds:
   return counts.reduce((a, b) => a + b, 0) / elapsed;
 }
 
-/** The database's own ceiling: single-row INSERT … ON CONFLICT through `pg`, a pool of 32, 32 at once. */
-async function rawInsertRate(url: string, seconds: number): Promise<number> {
-  const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
-  // The benchmark database is dropped WITH (FORCE) at the end: a connection still closing must not crash us.
-  pool.on('error', () => undefined);
+/**
+ * The statements one webhook sent, replayed straight through `pg` with a fresh message id each time: the
+ * database's share of the webhook's cost, without HTTP and handler code.
+ */
+function statementsOnlyRate(url: string, statements: Statement[], seconds: number): Promise<number> {
   const prefix = randomBytes(4).toString('hex');
   let sequence = 0;
-  const insert = () => {
+  return poolRate(url, seconds, async (pool) => {
+    sequence += 1;
+    const sid = `SM${prefix}${sequence.toString(16).padStart(24, '0')}`;
+    for (const { text, params } of statements) {
+      const values = params?.map((value) =>
+        typeof value === 'string' && MESSAGE_SID.test(value) ? sid : value,
+      );
+      await pool.query({ text, values: values as unknown[] });
+    }
+  });
+}
+
+/** The database's own ceiling: single-row INSERT … ON CONFLICT through `pg`. */
+function rawInsertRate(url: string, seconds: number): Promise<number> {
+  const prefix = randomBytes(4).toString('hex');
+  let sequence = 0;
+  return poolRate(url, seconds, (pool) => {
     sequence += 1;
     return pool.query(
       `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status)
@@ -169,21 +177,7 @@ async function rawInsertRate(url: string, seconds: number): Promise<number> {
        ON CONFLICT (provider, provider_message_id) DO NOTHING`,
       [`raw-${prefix}-${sequence}`, '+14155550123', PRACTICE_NUMBER, 'What time do you open on Saturday?'],
     );
-  };
-  const loop = async (until: number) => {
-    let done = 0;
-    while (performance.now() < until) {
-      await insert();
-      done += 1;
-    }
-    return done;
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(performance.now() + 500)));
-  const started = performance.now();
-  const counts = await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(started + seconds * 1000)));
-  const elapsed = (performance.now() - started) / 1000;
-  await pool.end();
-  return counts.reduce((a, b) => a + b, 0) / elapsed;
+  });
 }
 
 /** Runs the load generator as a child process and samples this (gateway) process's RSS meanwhile. */
