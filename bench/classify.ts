@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { classify } from '../lib/autoreply/classifier.js';
 
 const MIN_MS = 1000;
-const texts = readFileSync(new URL('../test/autoreply/corpus.jsonl', import.meta.url), 'utf8')
+const texts = readFileSync(new URL('../test/lib/autoreply/corpus.jsonl', import.meta.url), 'utf8')
   .split('\n')
   .filter((line) => line.trim().length > 0)
   .map((line) => (JSON.parse(line) as { text: string }).text);

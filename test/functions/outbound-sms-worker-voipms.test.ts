@@ -4,10 +4,10 @@ import { handler as worker } from '../../functions/outbound-sms-worker.js';
 import { handler as inbound } from '../../functions/voipms-sms-incoming.js';
 import { localQueues } from '../../lib/queue/index.js';
 import { type FakeVoipms, startFakeVoipms } from '../fakes/voipms-api.js';
+import { DID, PATIENT, PATIENT_E164, voipmsEvent, voipmsSmsParams } from '../lib/voipms/factories.js';
 import { useConfig } from '../support/config.js';
 import { useTestDb } from '../support/db.js';
 import { invoke } from '../support/events.js';
-import { DID, PATIENT, PATIENT_E164, voipmsEvent, voipmsSmsParams } from '../voipms/factories.js';
 
 const testDb = useTestDb();
 let fake: FakeVoipms;

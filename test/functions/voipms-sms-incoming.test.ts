@@ -5,10 +5,10 @@ import { ingestActions } from '../../lib/ingest/registry.js';
 import { clearPracticeSettingsCache } from '../../lib/practice/settings.js';
 import { localQueues } from '../../lib/queue/index.js';
 import type { VoipmsOutboundJob } from '../../lib/voipms/inbound.js';
+import { DID_E164, PATIENT_E164, voipmsEvent, voipmsSmsParams } from '../lib/voipms/factories.js';
 import { useConfig } from '../support/config.js';
 import { serverUrl, useTestDb } from '../support/db.js';
 import { invoke } from '../support/events.js';
-import { DID_E164, PATIENT_E164, voipmsEvent, voipmsSmsParams } from '../voipms/factories.js';
 
 const testDb = useTestDb();
 

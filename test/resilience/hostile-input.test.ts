@@ -4,11 +4,11 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WebhookResponse } from '../../lib/http/index.js';
 import { localQueues } from '../../lib/queue/index.js';
+import { ALLOWED_IP } from '../lib/voipms/factories.js';
 import { TEST_AUTH_TOKEN, TEST_BASE_URL, TEST_VOIPMS_TOKEN, useConfig } from '../support/config.js';
 import { useTestDb } from '../support/db.js';
 import { httpEvent, invoke } from '../support/events.js';
 import { encodeForm, signedTwilioEvent, type TwilioParams } from '../support/twilio.js';
-import { ALLOWED_IP } from '../voipms/factories.js';
 import { existingRoutes, ROUTES, type RouteCase, routeExists } from './routes.js';
 
 /**

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ALLOWED_IP, DID, PATIENT, smsId } from '../lib/voipms/factories.js';
 import { TEST_ACCOUNT_SID, TEST_VOIPMS_TOKEN, testEnv } from '../support/config.js';
 import { httpEvent } from '../support/events.js';
 import { fakeSid, signedTwilioEvent, type TwilioParams, twilioSmsStatusParams } from '../support/twilio.js';
-import { ALLOWED_IP, DID, PATIENT, smsId } from '../voipms/factories.js';
 
 /**
  * Every webhook route with a factory for a valid request, so the resilience suites cover each route that

@@ -8,7 +8,7 @@ import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
 import { invoke } from '../../support/events.js';
 import { twilioSmsIncomingEvent, twilioSmsStatusEvent } from '../../support/twilio.js';
-import { voipmsEvent, voipmsSmsParams } from '../../voipms/factories.js';
+import { voipmsEvent, voipmsSmsParams } from '../voipms/factories.js';
 
 const testDb = useTestDb();
 

@@ -19,8 +19,13 @@ import {
   VoipmsInputError,
   VoipmsSmsPayloadError,
   voipmsCdrPayloadSchema,
-} from '../../lib/voipms/index.js';
-import { type FakeCdrSeed, type FakeVoipms, startFakeVoipms, VOIPMS_STATUSES } from '../fakes/voipms-api.js';
+} from '../../../lib/voipms/index.js';
+import {
+  type FakeCdrSeed,
+  type FakeVoipms,
+  startFakeVoipms,
+  VOIPMS_STATUSES,
+} from '../../fakes/voipms-api.js';
 
 // ---- factories ----
 

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clearPracticeSettingsCache } from '../../lib/practice/settings.js';
-import { localQueues } from '../../lib/queue/index.js';
-import { createVoipmsClient, type VoipmsClient } from '../../lib/voipms/index.js';
+import { clearPracticeSettingsCache } from '../../../lib/practice/settings.js';
+import { localQueues } from '../../../lib/queue/index.js';
+import { createVoipmsClient, type VoipmsClient } from '../../../lib/voipms/index.js';
 import {
   CDR_CURSOR,
   pollVoipmsCdr,
   pollVoipmsRecordings,
   readCursor,
   voipmsOffsetHours,
-} from '../../lib/voipms/pollers.js';
-import { type FakeCdrSeed, type FakeVoipms, startFakeVoipms } from '../fakes/voipms-api.js';
-import { useConfig } from '../support/config.js';
-import { useTestDb } from '../support/db.js';
+} from '../../../lib/voipms/pollers.js';
+import { type FakeCdrSeed, type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
+import { useConfig } from '../../support/config.js';
+import { useTestDb } from '../../support/db.js';
 
 const testDb = useTestDb();
 let fake: FakeVoipms;

@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from '../../lib/local/gateway.js';
-import { readFunctions } from '../../lib/local/routes.js';
-import { TEST_AUTH_TOKEN, useConfig } from '../support/config.js';
-import { useTestDb } from '../support/db.js';
-import { encodeForm, twilioSmsStatusParams } from '../support/twilio.js';
+import { type Gateway, startGateway } from '../../../lib/local/gateway.js';
+import { readFunctions } from '../../../lib/local/routes.js';
+import { TEST_AUTH_TOKEN, useConfig } from '../../support/config.js';
+import { useTestDb } from '../../support/db.js';
+import { encodeForm, twilioSmsStatusParams } from '../../support/twilio.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const testDb = useTestDb();
 let gateway: Gateway;
 

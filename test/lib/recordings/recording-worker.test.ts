@@ -8,10 +8,10 @@ import {
 } from '@aws-sdk/client-transcribe';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../functions/recording-worker.js';
-import { sendMessage } from '../../lib/queue/index.js';
-import { resetS3Client, s3Client } from '../../lib/recordings/index.js';
-import { type FakeVoipms, startFakeVoipms } from '../fakes/voipms-api.js';
+import { handler } from '../../../functions/recording-worker.js';
+import { sendMessage } from '../../../lib/queue/index.js';
+import { resetS3Client, s3Client } from '../../../lib/recordings/index.js';
+import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
 import {
   type LocalS3,
   type LocalSqs,
@@ -19,9 +19,9 @@ import {
   receiveAll,
   startLocalS3,
   startLocalSqs,
-} from '../support/aws.js';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useConfig } from '../support/config.js';
-import { useTestDb } from '../support/db.js';
+} from '../../support/aws.js';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useConfig } from '../../support/config.js';
+import { useTestDb } from '../../support/db.js';
 import {
   fakeMp3,
   insertRecording,

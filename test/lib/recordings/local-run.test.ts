@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { StartTranscriptionJobCommand, TranscribeClient } from '@aws-sdk/client-transcribe';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler } from '../../functions/recording-worker.js';
-import { TEST_ACCOUNT_SID, useConfig } from '../support/config.js';
-import { useTestDb } from '../support/db.js';
+import { handler } from '../../../functions/recording-worker.js';
+import { TEST_ACCOUNT_SID, useConfig } from '../../support/config.js';
+import { useTestDb } from '../../support/db.js';
 import {
   fakeMp3,
   insertRecording,

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_RULES } from '../../lib/autoreply/builtin-rules.js';
-import { classify } from '../../lib/autoreply/classifier.js';
-import { INTENTS } from '../../lib/autoreply/lexicon.js';
-import { officeStatus } from '../../lib/autoreply/office-hours.js';
-import { composeReply } from '../../lib/autoreply/replies.js';
-import { migrate } from '../../lib/db/migrate.js';
-import { createPgliteDb } from '../../lib/db/pglite.js';
+import { BUILTIN_RULES } from '../../../lib/autoreply/builtin-rules.js';
+import { classify } from '../../../lib/autoreply/classifier.js';
+import { INTENTS } from '../../../lib/autoreply/lexicon.js';
+import { officeStatus } from '../../../lib/autoreply/office-hours.js';
+import { composeReply } from '../../../lib/autoreply/replies.js';
+import { migrate } from '../../../lib/db/migrate.js';
+import { createPgliteDb } from '../../../lib/db/pglite.js';
 import { loadCorpus, officeSettings } from './factories.js';
 
 const SEED = readFileSync(
-  new URL('../../migrations/1732500000001_autoreply-seed.sql', import.meta.url),
+  new URL('../../../migrations/1732500000001_autoreply-seed.sql', import.meta.url),
   'utf8',
 );
 

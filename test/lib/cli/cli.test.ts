@@ -5,19 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as smsStatus } from '../../functions/twilio-sms-status.js';
-import { replay } from '../../lib/cli/replay.js';
-import { report } from '../../lib/cli/report.js';
-import { buildSimulatedRequest, SIMULATED_ROUTES } from '../../lib/cli/simulate.js';
-import { type Gateway, startGateway } from '../../lib/local/gateway.js';
-import { localQueues } from '../../lib/queue/index.js';
-import { startFakeVoipms } from '../fakes/voipms-api.js';
-import { TEST_AUTH_TOKEN, TEST_VOIPMS_TOKEN, testEnv, useConfig } from '../support/config.js';
-import { useTestDb } from '../support/db.js';
-import { invoke } from '../support/events.js';
-import { twilioSmsStatusEvent } from '../support/twilio.js';
+import { handler as smsStatus } from '../../../functions/twilio-sms-status.js';
+import { replay } from '../../../lib/cli/replay.js';
+import { report } from '../../../lib/cli/report.js';
+import { buildSimulatedRequest, SIMULATED_ROUTES } from '../../../lib/cli/simulate.js';
+import { type Gateway, startGateway } from '../../../lib/local/gateway.js';
+import { localQueues } from '../../../lib/queue/index.js';
+import { startFakeVoipms } from '../../fakes/voipms-api.js';
+import { TEST_AUTH_TOKEN, TEST_VOIPMS_TOKEN, testEnv, useConfig } from '../../support/config.js';
+import { useTestDb } from '../../support/db.js';
+import { invoke } from '../../support/events.js';
+import { twilioSmsStatusEvent } from '../../support/twilio.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const testDb = useTestDb();
 
 /** Runs the CLI as an operator would (`npm run cli -- …` is `tsx scripts/cli.ts …`). */

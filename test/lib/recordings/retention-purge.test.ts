@@ -3,11 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../functions/retention-purge.js';
-import { createLocalStore, recordingKey, resetS3Client, transcriptKey } from '../../lib/recordings/index.js';
-import { type LocalS3, startLocalS3 } from '../support/aws.js';
-import { useConfig } from '../support/config.js';
-import { useTestDb } from '../support/db.js';
+import { handler } from '../../../functions/retention-purge.js';
+import {
+  createLocalStore,
+  recordingKey,
+  resetS3Client,
+  transcriptKey,
+} from '../../../lib/recordings/index.js';
+import { type LocalS3, startLocalS3 } from '../../support/aws.js';
+import { useConfig } from '../../support/config.js';
+import { useTestDb } from '../../support/db.js';
 import { fakeMp3, insertRecording } from './factories.js';
 
 const BUCKET = 'pedro-test-purge';

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../functions/twilio-sms-incoming.js';
-import { clearAutoReplyRulesCache, loadAutoReplyRules } from '../../lib/autoreply/rules-store.js';
-import { DAILY_REPLY_CAP } from '../../lib/messages/inbound.js';
-import { clearPracticeSettingsCache } from '../../lib/practice/settings.js';
-import { PRACTICE_TWILIO_NUMBER, useConfig } from '../support/config.js';
-import { serverUrl, useTestDb } from '../support/db.js';
-import { invoke } from '../support/events.js';
-import { parseXml, twilioSmsIncomingEvent } from '../support/twilio.js';
+import { handler } from '../../../functions/twilio-sms-incoming.js';
+import { clearAutoReplyRulesCache, loadAutoReplyRules } from '../../../lib/autoreply/rules-store.js';
+import { DAILY_REPLY_CAP } from '../../../lib/messages/inbound.js';
+import { clearPracticeSettingsCache } from '../../../lib/practice/settings.js';
+import { PRACTICE_TWILIO_NUMBER, useConfig } from '../../support/config.js';
+import { serverUrl, useTestDb } from '../../support/db.js';
+import { invoke } from '../../support/events.js';
+import { parseXml, twilioSmsIncomingEvent } from '../../support/twilio.js';
 
 const testDb = useTestDb();
 const PATIENT = '+14155550142';

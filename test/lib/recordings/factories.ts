@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
-import type { Db } from '../../lib/db/index.js';
-import type { TwilioRecordingJob, VoipmsRecordingJob } from '../../lib/recordings/index.js';
-import { fakeSid } from '../support/twilio.js';
+import type { Db } from '../../../lib/db/index.js';
+import type { TwilioRecordingJob, VoipmsRecordingJob } from '../../../lib/recordings/index.js';
+import { fakeSid } from '../../support/twilio.js';
 
 /** A fake mp3: an ID3 header then random bytes (contents only need to survive the round trip). */
 export const fakeMp3 = (bytes = 4096): Buffer => Buffer.concat([Buffer.from('ID3'), randomBytes(bytes - 3)]);

@@ -1,12 +1,12 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '../../lib/observability.js';
-import type { VoipmsOutboundJob } from '../../lib/voipms/inbound.js';
-import { createVoipmsClient, type VoipmsClient } from '../../lib/voipms/index.js';
-import { isVoipmsOutboundJob, sendVoipmsMessage } from '../../lib/voipms/outbound.js';
-import { type FakeVoipms, startFakeVoipms } from '../fakes/voipms-api.js';
-import { useConfig } from '../support/config.js';
-import { useTestDb } from '../support/db.js';
+import { logger } from '../../../lib/observability.js';
+import type { VoipmsOutboundJob } from '../../../lib/voipms/inbound.js';
+import { createVoipmsClient, type VoipmsClient } from '../../../lib/voipms/index.js';
+import { isVoipmsOutboundJob, sendVoipmsMessage } from '../../../lib/voipms/outbound.js';
+import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
+import { useConfig } from '../../support/config.js';
+import { useTestDb } from '../../support/db.js';
 import { DID, DID_E164, PATIENT, PATIENT_E164 } from './factories.js';
 
 const testDb = useTestDb();

@@ -4,7 +4,7 @@ import {
   isQuietHours,
   OfficeSettingsError,
   officeStatus,
-} from '../../lib/autoreply/office-hours.js';
+} from '../../../lib/autoreply/office-hours.js';
 import { officeSettings } from './factories.js';
 
 const everyDay = (from: string, to: string) => ({

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Classification, classify } from '../../lib/autoreply/classifier.js';
-import { INTENTS } from '../../lib/autoreply/lexicon.js';
+import { type Classification, classify } from '../../../lib/autoreply/classifier.js';
+import { INTENTS } from '../../../lib/autoreply/lexicon.js';
 import { intentRule, type LabelledMessage, loadCorpus } from './factories.js';
 
 function score(messages: LabelledMessage[]): {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { TEST_VOIPMS_TOKEN } from '../support/config.js';
-import { httpEvent } from '../support/events.js';
+import { TEST_VOIPMS_TOKEN } from '../../support/config.js';
+import { httpEvent } from '../../support/events.js';
 
 export const PATIENT = '5145550123';
 export const PATIENT_E164 = `+1${PATIENT}`;
