@@ -6,12 +6,8 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'pedro-webhooks';
 /** JSON logs; callers pass only masked values. */
 export const logger = new Logger({ serviceName });
 
-/** CloudWatch EMF metrics, flushed once per invocation by the handler wrappers. */
+/** CloudWatch namespace of the EMF metrics the dashboard and alarms read. */
 const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'PedroWebhooks';
-
-export const metrics = new Metrics({ serviceName, namespace });
-
-export { MetricUnit };
 
 // One Metrics object per set of dimensions, created once per container: building one reads the environment
 // each time, which costs more than the count itself on the hot path.

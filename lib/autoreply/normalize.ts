@@ -204,6 +204,10 @@ function flush(end: number): void {
   else return;
   if (needsCollapse) word = collapseRuns(word);
   if (word.length > 0) pushWord(out, word, expand);
+  resetWord();
+}
+
+function resetWord(): void {
   start = -1;
   buf = '';
   dirty = false;
@@ -222,12 +226,7 @@ export function tokenize(text: string, expandShorthand = true): string[] {
   src = text.toLowerCase();
   out = words;
   expand = expandShorthand;
-  start = -1;
-  buf = '';
-  dirty = false;
-  runChar = -1;
-  runLen = 0;
-  needsCollapse = false;
+  resetWord();
   const lower = src;
   const n = lower.length;
   for (let i = 0; i < n; i++) {

@@ -5,6 +5,7 @@ import { isTextableNumber } from '../phone.js';
 import { isQuietHours, officeDay } from '../practice/hours.js';
 import { loadPracticeSettings, type PracticeSettings } from '../practice/settings.js';
 import { sendMessage } from '../queue/index.js';
+import { MISSED_CALL_STATUSES } from '../twilio/voice.js';
 import { missedCallText } from './text-back.js';
 
 export interface CallStatusEvent {
@@ -50,8 +51,10 @@ export const recordCallStatus = defineAction('calls.status', async (db, event: C
   const now = new Date(event.receivedAt);
   const from = event.fromNumber ?? '';
   const to = event.toNumber ?? '';
+  // A completed call may still be missed (voicemail, unanswered dial): the statement below decides.
   const maybeMissed =
-    event.direction === 'inbound' && ['completed', 'no-answer', 'busy', 'canceled'].includes(event.status);
+    event.direction === 'inbound' &&
+    (event.status === 'completed' || (MISSED_CALL_STATUSES as readonly string[]).includes(event.status));
   const settings = maybeMissed ? await loadPracticeSettings(db, 'twilio', to) : undefined;
   const textBack =
     settings?.missedCallTextBack === true &&
