@@ -15,7 +15,7 @@ async function writeDeferredEvent(record: SQSRecord): Promise<void> {
     // Unknown action: a newer webhook deployed before this worker. Fail so it waits in the DLQ, not lost.
     throw new Error(`unknown ingest action ${job.action}`);
   }
-  await action.run(await getDb(), job.event as never);
+  await action.run(await getDb(), job.event as never, { replay: true });
   countMetric('IngestWritten', { action: job.action });
 }
 

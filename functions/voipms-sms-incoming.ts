@@ -25,6 +25,7 @@ export const handler = webhookRoute({
         body: sms.body,
         numMedia: sms.mediaUrls.length,
         mediaUrls: sms.mediaUrls,
+        sentAt: new Date(sms.receivedAt),
       },
       config,
     );

@@ -24,3 +24,10 @@ export function countMetric(name: string, dimensions: Record<string, string> = {
   emitter.addMetric(name, MetricUnit.Count, value);
   emitter.publishStoredMetrics();
 }
+
+/** One measured value (a backlog's age, say) with no dimensions, published at once. */
+export function gaugeMetric(name: string, value: number, unit = MetricUnit.Seconds): void {
+  const emitter = new Metrics({ serviceName, namespace });
+  emitter.addMetric(name, unit, value);
+  emitter.publishStoredMetrics();
+}

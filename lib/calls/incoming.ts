@@ -48,14 +48,28 @@ export interface DialResultEvent {
   dialStatus: string;
 }
 
-/** What the `<Dial>` to the office line ended as: tells an answered call from a missed one later. */
+/**
+ * What the `<Dial>` to the office line ended as: tells an answered call from a missed one later. A result
+ * written late (after the call's final status stored a missed-call text) cancels that text while it still
+ * waits, and gives the caller's day claim back.
+ */
 export const recordDialResult = defineAction('calls.dial-result', async (db, event: DialResultEvent) => {
   await db.query(
-    `INSERT INTO calls (provider, provider_call_id, direction, from_number, to_number, status, route, dial_status)
-     VALUES ($1, $2, 'inbound', $3, $4, 'in-progress', 'office', $5)
-     ON CONFLICT (provider, provider_call_id) DO UPDATE
-       SET dial_status = EXCLUDED.dial_status
-       WHERE calls.dial_status IS DISTINCT FROM EXCLUDED.dial_status`,
+    `WITH dialed AS (
+       INSERT INTO calls (provider, provider_call_id, direction, from_number, to_number, status, route, dial_status)
+       VALUES ($1, $2, 'inbound', $3, $4, 'in-progress', 'office', $5)
+       ON CONFLICT (provider, provider_call_id) DO UPDATE
+         SET dial_status = EXCLUDED.dial_status
+         WHERE calls.dial_status IS DISTINCT FROM EXCLUDED.dial_status
+       RETURNING dial_status
+     ), canceled AS (
+       UPDATE sms_messages SET status = 'canceled'
+       WHERE provider = $1 AND provider_message_id = 'missed-call:' || $2 AND status = 'pending'
+         AND EXISTS (SELECT 1 FROM dialed d WHERE d.dial_status IN ('completed', 'answered'))
+       RETURNING to_number, created_at
+     )
+     DELETE FROM outbound_guards g USING canceled c
+     WHERE g.kind = 'missed-call' AND g.phone_number = c.to_number AND g.created_at = c.created_at`,
     [event.provider, event.providerCallId, event.fromNumber, event.toNumber, event.dialStatus],
   );
 });

@@ -1,5 +1,5 @@
 import { defineAction } from '../ingest/action.js';
-import { sendMessage } from '../queue/index.js';
+import { handOnRecordings } from '../recordings/follow-up.js';
 
 export interface RecordingStatusEvent {
   provider: 'twilio';
@@ -25,22 +25,25 @@ export interface TwilioRecordingJob {
 
 /**
  * One statement: the recording row is created, or moved once out of `in-progress` (the first final status
- * wins; what the worker writes later, e.g. `archived`, is never overwritten). Only the delivery that made it
- * `completed` queues the archive job, so duplicates, even concurrent ones, queue nothing twice.
+ * wins; what the worker writes later, e.g. `archived`, is never overwritten), with the audio's URL. A
+ * `completed` row without a storage key is itself the archive job (the follow-up outbox): the delivery that made
+ * it `completed` hands the job on at once, and the relay hands on any whose queueing failed or never happened
+ * (a timeout after the commit). The worker claims the row, so a job handed on twice archives once.
  */
 export const recordRecordingStatus = defineAction(
   'recordings.twilio-status',
   async (db, event: RecordingStatusEvent) => {
     const { rows } = await db.query<{ id: number; status: string }>(
       `INSERT INTO recordings (provider, provider_recording_id, provider_call_id, source, duration_seconds, status,
-         error_code)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+         error_code, media_url)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (provider, provider_recording_id) DO UPDATE SET
          status = EXCLUDED.status,
          provider_call_id = coalesce(recordings.provider_call_id, EXCLUDED.provider_call_id),
          source = coalesce(recordings.source, EXCLUDED.source),
          duration_seconds = coalesce(EXCLUDED.duration_seconds, recordings.duration_seconds),
-         error_code = EXCLUDED.error_code
+         error_code = EXCLUDED.error_code,
+         media_url = coalesce(recordings.media_url, EXCLUDED.media_url)
        WHERE recordings.status = 'in-progress' AND EXCLUDED.status <> 'in-progress'
        RETURNING id, status`,
       [
@@ -51,6 +54,7 @@ export const recordRecordingStatus = defineAction(
         event.durationSeconds,
         event.status,
         event.errorCode,
+        event.recordingUrl,
       ],
     );
     const row = rows[0];
@@ -62,7 +66,7 @@ export const recordRecordingStatus = defineAction(
       recordingUrl: event.recordingUrl,
       callSid: event.providerCallId,
     };
-    await sendMessage('recordings', job);
+    await handOnRecordings([job]);
     return { queued: true };
   },
 );

@@ -1,10 +1,9 @@
 import { defineAction } from '../ingest/action.js';
-import type { OutboundSmsJob } from '../messages/outbound.js';
+import { handOnTexts } from '../messages/outbound.js';
 import { logger } from '../observability.js';
 import { isTextableNumber } from '../phone.js';
 import { isQuietHours, officeDay } from '../practice/hours.js';
 import { loadPracticeSettings, type PracticeSettings } from '../practice/settings.js';
-import { sendMessage } from '../queue/index.js';
 import { MISSED_CALL_STATUSES } from '../twilio/voice.js';
 import { missedCallText } from './text-back.js';
 
@@ -28,14 +27,29 @@ export interface CallStatusEvent {
   receivedAt: string;
 }
 
-/** Quiet hours, or settings we cannot read (a bad timezone): either way, no automated text now. */
-function quietOrUnknown(settings: PracticeSettings, now: Date): boolean {
+/** Quiet hours; settings we cannot read (a bad timezone) never silence the text a missed caller is owed. */
+function isQuiet(settings: PracticeSettings, now: Date): boolean {
   try {
     return isQuietHours(settings, now);
   } catch {
-    return true;
+    logger.warn('office time zone unreadable; missed-call text judged in UTC', { zone: settings.timezone });
+    return false;
   }
 }
+
+function officeDayOrUtc(settings: PracticeSettings, now: Date): string {
+  try {
+    return officeDay(settings.timezone, now);
+  } catch {
+    return now.toISOString().slice(0, 10);
+  }
+}
+
+/**
+ * How long a missed-call text waits before it may go: the call's final status can arrive before the result of
+ * its <Dial> (a deferred or slow write), and an answered call must never be texted "sorry we missed you".
+ */
+export const MISSED_CALL_WAIT_SECONDS = 30;
 
 const FORWARD = `(call_status_rank(EXCLUDED.status) > call_status_rank(calls.status)
   OR (call_status_rank(EXCLUDED.status) = call_status_rank(calls.status)
@@ -44,8 +58,10 @@ const FORWARD = `(call_status_rank(EXCLUDED.status) > call_status_rank(calls.sta
 /**
  * One statement: the call row moves forward only (call_status_rank, then SequenceNumber), times, duration and
  * cost are filled once known, and a missed inbound call claims the caller's missed-call text for the office
- * day (outbound_guards), unless they opted out. An exact duplicate matches no row and so claims nothing.
- * Returns whether a missed-call text was queued.
+ * day (outbound_guards), unless they opted out, and stores that text as a pending outbound row in the same
+ * statement (so a timeout or a failed queue call cannot lose it). An exact duplicate matches no row and so
+ * claims nothing. The text waits MISSED_CALL_WAIT_SECONDS, and the sender cancels it if the call's dial result
+ * says it was answered after all. Returns whether a missed-call text was stored.
  */
 export const recordCallStatus = defineAction('calls.status', async (db, event: CallStatusEvent) => {
   const now = new Date(event.receivedAt);
@@ -60,10 +76,10 @@ export const recordCallStatus = defineAction('calls.status', async (db, event: C
     settings?.missedCallTextBack === true &&
     isTextableNumber(from) &&
     from !== to &&
-    !quietOrUnknown(settings, now);
-  const day = textBack ? officeDay(settings.timezone, now) : null;
+    !isQuiet(settings, now);
+  const day = textBack ? officeDayOrUtc(settings, now) : null;
 
-  const { rows } = await db.query<{ claimed: number }>(
+  const { rows } = await db.query<{ text_id: number | null }>(
     `WITH upserted AS (
        INSERT INTO calls (provider, provider_call_id, direction, from_number, to_number, caller_name, status,
          status_sequence, duration_seconds, cost, currency, started_at, ended_at, answered_by)
@@ -95,8 +111,16 @@ export const recordCallStatus = defineAction('calls.status', async (db, event: C
          AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone_number = u.from_number)
        ON CONFLICT DO NOTHING
        RETURNING phone_number
+     ), text AS (
+       INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status,
+         kind, send_after)
+       SELECT $1, 'missed-call:' || $2, 'outbound', $5, c.phone_number, $17, 'pending', 'missed-call',
+         now() + make_interval(secs => $18::double precision)
+       FROM claimed c
+       ON CONFLICT (provider, provider_message_id) DO NOTHING
+       RETURNING id
      )
-     SELECT count(*)::int AS claimed FROM claimed`,
+     SELECT (SELECT id FROM text) AS text_id`,
     [
       event.provider,
       event.providerCallId,
@@ -114,28 +138,16 @@ export const recordCallStatus = defineAction('calls.status', async (db, event: C
       event.answeredBy,
       day,
       textBack,
+      settings ? missedCallText(settings) : null,
+      MISSED_CALL_WAIT_SECONDS,
     ],
   );
-  if (!rows[0]?.claimed || !settings) return { textBackQueued: false };
-  const job: OutboundSmsJob = {
-    provider: 'twilio',
-    to: from,
-    from: to,
-    body: missedCallText(settings),
-    kind: 'missed-call',
-  };
-  try {
-    await sendMessage('outboundSms', job);
-  } catch (error) {
-    // Not queued: give the day's claim back, so the caller's next missed call can still get its text.
-    await db
-      .query(
-        "DELETE FROM outbound_guards WHERE kind = 'missed-call' AND phone_number = $1 AND day = $2::date",
-        [from, day],
-      )
-      .catch(() => undefined);
-    throw error;
-  }
+  const textId = rows[0]?.text_id;
+  if (textId == null) return { textBackQueued: false };
+  // Stored as a pending text: handed on now, due after the wait; the relay hands it on if this fails.
+  await handOnTexts([{ provider: 'twilio', messageId: Number(textId) }], {
+    delaySeconds: MISSED_CALL_WAIT_SECONDS + 5,
+  });
   logger.info('missed-call text queued', { call: event.providerCallId });
   return { textBackQueued: true };
 });

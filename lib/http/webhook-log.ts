@@ -32,7 +32,7 @@ export async function writeWebhookLog(row: WebhookLogRow, pending?: PendingLog):
       );
       return;
     }
-    await insertWebhookLog.run(await getDb(), row);
+    await insertWebhookLog.run(await getDb(), row, { replay: false });
   } catch (error) {
     if (error instanceof DatabaseUnavailableError) {
       const sealed = row.raw_request_encrypted;

@@ -10,13 +10,21 @@ import { QueueUnavailableError, sendMessage } from '../queue/index.js';
  */
 export interface Action<E, R> {
   readonly name: string;
-  run(db: Db, event: E): Promise<R>;
+  run(db: Db, event: E, context: ActionContext): Promise<R>;
 }
 
-export const defineAction = <E, R>(name: string, run: (db: Db, event: E) => Promise<R>): Action<E, R> => ({
-  name,
-  run,
-});
+export interface ActionContext {
+  /**
+   * True when the ingest worker runs an event deferred by a webhook: the webhook's answer is long gone, so
+   * nothing may count on it (a Twilio reply can no longer ride on the TwiML answer).
+   */
+  replay: boolean;
+}
+
+export const defineAction = <E, R>(
+  name: string,
+  run: (db: Db, event: E, context: ActionContext) => Promise<R>,
+): Action<E, R> => ({ name, run });
 
 export interface IngestJob {
   action: string;
@@ -30,7 +38,7 @@ export async function performOrDefer<E, R>(action: Action<E, R>, event: E): Prom
   try {
     // The request's webhook_logs row rides on the action's statement: one round trip for both.
     const db = carryingPendingLog(await getDb());
-    return { stored: true, result: await action.run(db, event) };
+    return { stored: true, result: await action.run(db, event, { replay: false }) };
   } catch (error) {
     if (!(error instanceof DatabaseUnavailableError)) throw error;
     await defer(action.name, event);

@@ -57,7 +57,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const handler = handlers.get(worker.name)!;
     localQueues.register(worker.queue as QueueName, (event) => handler(event, context(worker)) as never);
   }
-  const timers = options.schedules ? startSchedules(functions, handlers) : [];
+  // The follow-up relay only talks to Postgres and the local queues: it always runs, as it does on AWS.
+  const timers = startSchedules(
+    functions.filter((fn) => options.schedules || ALWAYS_SCHEDULED.has(fn.name)),
+    handlers,
+  );
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -156,6 +160,9 @@ function context(fn: FunctionEntry): Context {
     getRemainingTimeInMillis: () => 30_000,
   } as unknown as Context;
 }
+
+/** Scheduled functions that run locally even without LOCAL_SCHEDULES (they call no provider API). */
+const ALWAYS_SCHEDULED = new Set(['followUpRelay']);
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 

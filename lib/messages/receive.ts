@@ -23,6 +23,8 @@ export interface InboundText {
   numMedia?: number;
   mediaUrls?: string[];
   optOutType?: string;
+  /** The provider's own time of the message, when it gives one (VoIP.ms `date`). */
+  sentAt?: Date;
 }
 
 /** Settings and rules are cached per container; if Postgres is down, the defaults still give a sensible reply. */
@@ -79,8 +81,16 @@ export async function receiveInboundText(text: InboundText, config: Config): Pro
     mediaUrls: text.mediaUrls ?? [],
     decision,
     officeDay: officeDayOr(settings.timezone, now),
+    sentAt: sentAt(text.sentAt, now).toISOString(),
   });
-  // Stored: answer only if this delivery stored the reply. Deferred (database down): answer from the rules,
-  // as if subscribed; Twilio itself refuses to text a number that opted out.
-  return outcome.stored ? (outcome.result.reply?.body ?? null) : decision.subscribed.reply;
+  // Stored: answer only if this delivery stored a reply for the TwiML answer. Deferred (database down): no
+  // answer now, since the sender may have opted out in words Twilio does not know; the ingest worker stores the
+  // text when Postgres is back and its reply, if any, goes out through the outbound worker.
+  return outcome.stored ? (outcome.result.reply?.body ?? null) : null;
+}
+
+/** The provider's time when it is plausible (not in the future), else now: it orders opt-outs and opt-ins. */
+function sentAt(provided: Date | undefined, now: Date): Date {
+  if (!provided || Number.isNaN(provided.getTime()) || provided.getTime() > now.getTime()) return now;
+  return provided;
 }

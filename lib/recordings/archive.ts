@@ -12,8 +12,10 @@ import {
 import { PermanentRecordingError } from './errors.js';
 import type { RecordingJob } from './job.js';
 import { recordingKey } from './keys.js';
+import { claimRecording, releaseRecording } from './follow-up.js';
 import {
   findRecording,
+  type RecordingRow,
   markArchived,
   markFailed,
   markProviderDeleted,
@@ -33,7 +35,7 @@ export interface ArchiveDeps {
 export type ArchiveOutcome =
   | { status: 'archived' | 'already_archived'; storageKey: string; transcription: TranscriptionStart }
   | { status: 'failed'; reason: string }
-  | { status: 'skipped'; reason: 'no_such_recording' | 'job_does_not_match_row' };
+  | { status: 'skipped'; reason: 'no_such_recording' | 'job_does_not_match_row' | 'claimed_elsewhere' };
 
 /**
  * One recording job: download the audio once, keep it in the store, record where, then (optionally) delete
@@ -62,6 +64,25 @@ export async function archiveRecording(job: RecordingJob, deps: ArchiveDeps): Pr
     return { status: 'already_archived', storageKey: row.storageKey, transcription };
   }
 
+  if (!(await claimRecording(db, row.id))) {
+    // Another delivery of this job holds the row: it archives the audio once.
+    return { status: 'skipped', reason: 'claimed_elsewhere' };
+  }
+  try {
+    return await archiveClaimed(job, deps, row);
+  } catch (error) {
+    await releaseRecording(db, row.id);
+    throw error;
+  }
+}
+
+async function archiveClaimed(
+  job: RecordingJob,
+  deps: ArchiveDeps,
+  row: RecordingRow,
+): Promise<ArchiveOutcome> {
+  const { db, config, store, settings } = deps;
+  const archived = { ...row, storageKey: row.storageKey ?? '' };
   const storageKey = recordingKey(row.provider, row.providerRecordingId, row.createdAt);
   let stored: { sizeBytes: number };
   let contentType: string;

@@ -45,7 +45,7 @@ export async function markArchived(
 ): Promise<void> {
   await db.query(
     `UPDATE recordings SET storage_key = $2, size_bytes = $3, content_type = $4, archived_at = now(),
-       status = 'archived', error_code = NULL
+       status = 'archived', error_code = NULL, claimed_until = NULL
      WHERE id = $1`,
     [id, stored.storageKey, stored.sizeBytes, stored.contentType],
   );
@@ -54,7 +54,8 @@ export async function markArchived(
 /** A permanent failure; never overwrites an archived row (a concurrent delivery may have won). */
 export async function markFailed(db: Queryable, id: number, reason: string): Promise<void> {
   await db.query(
-    `UPDATE recordings SET status = 'failed', error_code = $2 WHERE id = $1 AND storage_key IS NULL`,
+    `UPDATE recordings SET status = 'failed', error_code = $2, claimed_until = NULL
+     WHERE id = $1 AND storage_key IS NULL`,
     [id, reason],
   );
 }

@@ -72,3 +72,55 @@ export async function sendTwilioMessage(
   }
   return { sid: answer.sid, status: answer.status ?? 'queued' };
 }
+
+/** A message as the Messages API lists it (the fields the send check reads). */
+export interface ListedTwilioMessage {
+  sid: string;
+  to: string;
+  from: string;
+  body: string;
+  status: string;
+  dateCreated: Date | null;
+}
+
+/**
+ * GET …/Messages.json filtered by To and From, sent on or after a day (Twilio filters whole UTC days): how a
+ * worker learns whether a send whose answer it never read went out, before it sends again.
+ */
+export async function listTwilioMessages(
+  config: Config,
+  filter: { to: string; from: string; sentOnOrAfter: Date },
+  timeoutMs = 10_000,
+): Promise<ListedTwilioMessage[]> {
+  const { accountSid, authToken, apiBaseUrl } = config.twilio;
+  if (!accountSid || !authToken)
+    throw new TwilioApiError(0, undefined, 'Twilio account SID or auth token missing');
+  const query = new URLSearchParams({
+    To: filter.to,
+    From: filter.from,
+    'DateSent>': filter.sentOnOrAfter.toISOString().slice(0, 10),
+    PageSize: '100',
+  });
+  let response: Response;
+  try {
+    response = await fetch(`${apiBaseUrl}/2010-04-01/Accounts/${accountSid}/Messages.json?${query}`, {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+        accept: 'application/json',
+      },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new TwilioApiError(0, undefined, `Messages API unreachable: ${(error as Error).message}`);
+  }
+  if (!response.ok) throw new TwilioApiError(response.status, undefined, `Messages API answered ${response.status}`);
+  const answer = (await response.json().catch(() => ({}))) as { messages?: Record<string, unknown>[] };
+  return (answer.messages ?? []).map((m) => ({
+    sid: String(m.sid ?? ''),
+    to: String(m.to ?? ''),
+    from: String(m.from ?? ''),
+    body: String(m.body ?? ''),
+    status: String(m.status ?? ''),
+    dateCreated: m.date_created ? new Date(String(m.date_created)) : null,
+  }));
+}

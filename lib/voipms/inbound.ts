@@ -12,8 +12,6 @@ export interface VoipmsInboundEvent extends Omit<NormalizedVoipmsSms, 'receivedA
   fallbackDid?: string;
 }
 
-export type { VoipmsOutboundJob } from '../messages/inbound.js';
-
 /**
  * The callback's parameters: the query string for GET (VoIP.ms's URL Callback), the form or JSON body for
  * POST (query parameters still count there, body fields win). `token` is ours, never part of the message.

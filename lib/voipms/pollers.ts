@@ -118,7 +118,7 @@ export async function pollVoipmsRecordings(deps: PollerDeps, options: PollOption
       durationSeconds: recording.durationSeconds,
     };
   });
-  const stored = await queueNewRecordings(db, await insertVoipmsRecordings(db, refs));
+  const stored = await queueNewRecordings(await insertVoipmsRecordings(db, refs));
   await advanceCursor(db, RECORDINGS_CURSOR, to);
   logger.info('VoIP.ms recordings poll', { fetched: records.length, queued: stored });
   return { from, to, fetched: records.length, stored };

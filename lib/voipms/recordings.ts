@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../db/index.js';
 import { BadRequestError } from '../http/errors.js';
 import type { WebhookRequest } from '../http/request.js';
 import { defineAction } from '../ingest/action.js';
-import { sendMessage } from '../queue/index.js';
+import { handOnRecordings } from '../recordings/follow-up.js';
 import { clockToSeconds } from './cdr.js';
 import type { VoipmsRecordingRecord } from './client.js';
 import { wallClockToInstant } from './time.js';
@@ -92,30 +92,19 @@ export async function insertVoipmsRecordings(
 }
 
 /**
- * Queues the new recordings for the recording worker. If the queue refuses one, the rows not yet queued are
- * removed again, so the next poll or push finds them new and queues them: none is stored without a job.
+ * Hands the new recordings to the recording worker. A stored row not yet archived is itself the job (the
+ * follow-up outbox): if the queue refuses one, the relay hands it on later, so none is stored without a job.
  */
-export async function queueNewRecordings(
-  db: Queryable,
-  stored: readonly StoredVoipmsRecording[],
-): Promise<number> {
+export async function queueNewRecordings(stored: readonly StoredVoipmsRecording[]): Promise<number> {
   const fresh = stored.filter((recording) => recording.isNew);
-  for (const [index, recording] of fresh.entries()) {
-    try {
-      await sendMessage('recordings', {
-        provider: 'voipms',
-        recordingId: recording.recordingId,
-        providerRecordingId: recording.providerRecordingId,
-        ...(recording.account ? { account: recording.account } : {}),
-      });
-    } catch (error) {
-      const unqueued = fresh.slice(index).map((r) => r.recordingId);
-      await db.query(`DELETE FROM recordings WHERE id = ANY ($1::bigint[]) AND storage_key IS NULL`, [
-        unqueued,
-      ]);
-      throw error;
-    }
-  }
+  await handOnRecordings(
+    fresh.map((recording) => ({
+      provider: 'voipms' as const,
+      recordingId: recording.recordingId,
+      providerRecordingId: recording.providerRecordingId,
+      ...(recording.account ? { account: recording.account } : {}),
+    })),
+  );
   return fresh.length;
 }
 
@@ -140,7 +129,7 @@ export const storeRecordingReady = defineAction(
   'voipms.recording-ready',
   async (db: Db, ref: VoipmsRecordingRef): Promise<number | null> => {
     const stored = await insertVoipmsRecordings(db, [ref]);
-    await queueNewRecordings(db, stored);
+    await queueNewRecordings(stored);
     return stored[0]?.recordingId ?? null;
   },
 );

@@ -160,12 +160,15 @@ export interface FakeSentMessage {
   dst: string;
   message: string;
   media: string[];
+  /** When VoIP.ms took it (getSMS lists it with this date, UTC when asked with timezone 0). */
+  at?: Date;
 }
 
 type Behaviour =
   | { kind: 'pass' }
   | { kind: 'status'; status: string }
   | { kind: 'drop' }
+  | { kind: 'lose' }
   | { kind: 'http'; code: number }
   | { kind: 'delay'; ms: number };
 
@@ -183,6 +186,8 @@ export interface FakeVoipms {
   limitExceeded(method: string, times: number): void;
   /** Destroy the socket without an answer. */
   dropConnection(method: string, times?: number): void;
+  /** Act on the request (a text is really sent), then destroy the socket: the caller never learns it went. */
+  loseAnswer(method: string, times?: number): void;
   httpError(method: string, code: number, times?: number): void;
   /** Wait before answering (for client timeouts). */
   delay(method: string, ms: number, times?: number): void;
@@ -324,7 +329,7 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
       if (!/^\d{10}$/.test(dst)) throw new StatusAnswer('invalid_dst');
       if (Buffer.byteLength(message, 'utf8') > 160) throw new StatusAnswer('sms_toolong');
       const id = String(nextId++);
-      sent.push({ kind: 'sms', id, did, dst, message, media: [] });
+      sent.push({ kind: 'sms', id, did, dst, message, media: [], at: new Date() });
       return { status: 'success', sms: id };
     },
     sendMMS: (p) => {
@@ -336,8 +341,26 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
       const media = ['media1', 'media2', 'media3'].map((k) => p[k]).filter((v): v is string => Boolean(v));
       if (!message && media.length === 0) throw new StatusAnswer('message_empty');
       const id = String(nextId++);
-      sent.push({ kind: 'mms', id, did, dst, message, media });
+      sent.push({ kind: 'mms', id, did, dst, message, media, at: new Date() });
       return { status: 'success', mms: id };
+    },
+    getSMS: (p) => {
+      // Sent texts (type 0) between two days, by DID and contact, dates in UTC (timezone 0).
+      const day = (date: Date) => date.toISOString().slice(0, 10);
+      const listed = sent
+        .filter((m) => m.kind === 'sms' && p.type === '0')
+        .filter((m) => (!p.did || m.did === p.did) && (!p.contact || m.dst === p.contact))
+        .filter((m) => (!p.from || day(m.at!) >= p.from) && (!p.to || day(m.at!) <= p.to))
+        .map((m) => ({
+          id: m.id,
+          date: m.at!.toISOString().slice(0, 19).replace('T', ' '),
+          type: '0',
+          did: m.did,
+          contact: m.dst,
+          message: m.message,
+        }));
+      if (listed.length === 0) throw new StatusAnswer('no_sms');
+      return { status: 'success', sms: listed };
     },
     getCDR: (p) => {
       const { date_from: from, date_to: to } = requireParams(p, {
@@ -498,6 +521,10 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
       }
     }
     if (res.destroyed) return;
+    if (behaviour?.kind === 'lose') {
+      req.socket.destroy();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
 
@@ -524,6 +551,7 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
     },
     limitExceeded: (method, times) => queue(method, { kind: 'status', status: 'api_limit_exceeded' }, times),
     dropConnection: (method, times = 1) => queue(method, { kind: 'drop' }, times),
+    loseAnswer: (method, times = 1) => queue(method, { kind: 'lose' }, times),
     httpError: (method, code, times = 1) => queue(method, { kind: 'http', code }, times),
     delay: (method, ms, times = 1) => queue(method, { kind: 'delay', ms }, times),
     bareObjects: (method, on = true) => {

@@ -1,55 +1,41 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/outbound-sms-worker.js';
+import { type FakeTwilioApi, startFakeTwilioApi } from '../fakes/twilio-api.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_BASE_URL, useConfig } from '../support/config.js';
 import { useTestDb } from '../support/db.js';
 
 const testDb = useTestDb();
-
-/** A local stand-in for the Twilio Messages API: records requests, answers what the test scripts. */
-interface FakeAnswer {
-  status: number;
-  body: unknown;
-}
-const requests: { path: string; authorization: string; form: URLSearchParams }[] = [];
-let answers: FakeAnswer[] = [];
-let server: Server;
-let baseUrl: string;
+let twilio: FakeTwilioApi;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      requests.push({
-        path: req.url ?? '',
-        authorization: req.headers.authorization ?? '',
-        form: new URLSearchParams(body),
-      });
-      const answer = answers.shift() ?? {
-        status: 201,
-        body: { sid: `SM${'f'.repeat(32)}`, status: 'queued' },
-      };
-      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  twilio = await startFakeTwilioApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => twilio.close());
 
-const job = (overrides: Record<string, unknown> = {}) => ({
-  provider: 'twilio',
-  to: '+14155550123',
-  from: '+15005550006',
-  body: 'Sorry we missed your call & <hi>',
-  kind: 'missed-call',
-  ...overrides,
-});
+const PATIENT = '+14155550123';
+const PRACTICE = '+15005550006';
+
+/** A pending outbound Twilio text, as the statement that decided it stores it; returns its row id. */
+async function pendingText(
+  overrides: { to?: string; kind?: string; sendAfter?: string } = {},
+): Promise<number> {
+  const { rows } = await testDb.db.query<{ id: number }>(
+    `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status, kind,
+       send_after)
+     VALUES ('twilio', 'missed-call:CA' || md5(random()::text), 'outbound', $1, $2, $3, 'pending', $4, $5)
+     RETURNING id`,
+    [
+      PRACTICE,
+      overrides.to ?? PATIENT,
+      'Sorry we missed your call & <hi>',
+      overrides.kind ?? 'missed-call',
+      overrides.sendAfter ?? null,
+    ],
+  );
+  return Number(rows[0]!.id);
+}
+
 const sqsEvent = (...bodies: unknown[]): SQSEvent => ({
   Records: bodies.map((body, i) => ({
     messageId: `m-${i}`,
@@ -68,87 +54,143 @@ const sqsEvent = (...bodies: unknown[]): SQSEvent => ({
     awsRegion: 'us-east-1',
   })),
 });
-const outboundRows = async () =>
-  (await testDb.db.query('SELECT provider_message_id, to_number, body, status, kind FROM sms_messages')).rows;
+const jobFor = (messageId: number) => ({ provider: 'twilio', messageId });
+const row = async (id: number) =>
+  (
+    await testDb.db.query<{ provider_message_id: string; status: string; error_code: string | null }>(
+      'SELECT provider_message_id, status, error_code FROM sms_messages WHERE id = $1',
+      [id],
+    )
+  ).rows[0];
 
 describe('outbound SMS worker (Twilio Messages API)', () => {
   beforeEach(() => {
-    useConfig({ TWILIO_API_BASE_URL: baseUrl });
-    requests.length = 0;
-    answers = [];
+    useConfig({ TWILIO_API_BASE_URL: twilio.url });
+    twilio.reset();
   });
 
-  it('sends with Basic auth and a status callback, and stores the row under the returned sid', async () => {
+  it('sends a stored text with Basic auth and a status callback; the row takes the returned sid', async () => {
     // Prepare
-    answers = [{ status: 201, body: { sid: `SM${'1'.repeat(32)}`, status: 'queued' } }];
+    const id = await pendingText();
+
     // Act
-    const result = await handler(sqsEvent(job()));
+    const result = await handler(sqsEvent(jobFor(id)));
+
     // Assess
     expect(result.batchItemFailures).toEqual([]);
-    expect(requests).toHaveLength(1);
-    const [request] = requests;
-    expect(request!.path).toBe(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Messages.json`);
+    expect(twilio.messages).toHaveLength(1);
+    const [request] = twilio.requests;
     expect(request!.authorization).toBe(
       `Basic ${Buffer.from(`${TEST_ACCOUNT_SID}:${TEST_AUTH_TOKEN}`).toString('base64')}`,
     );
-    expect(Object.fromEntries(request!.form)).toEqual({
-      To: '+14155550123',
-      From: '+15005550006',
+    expect(Object.fromEntries(request!.params)).toEqual({
+      To: PATIENT,
+      From: PRACTICE,
       Body: 'Sorry we missed your call & <hi>',
       StatusCallback: `${TEST_BASE_URL}/webhooks/twilio/sms/status`,
     });
-    expect(await outboundRows()).toEqual([
-      {
-        provider_message_id: `SM${'1'.repeat(32)}`,
-        to_number: '+14155550123',
-        body: 'Sorry we missed your call & <hi>',
-        status: 'queued',
-        kind: 'missed-call',
-      },
-    ]);
+    expect(await row(id)).toEqual({
+      provider_message_id: twilio.messages[0]!.sid,
+      status: 'sent',
+      error_code: null,
+    });
   });
 
-  it('21610 (recipient opted out) records the opt-out and is not retried', async () => {
-    answers = [
-      {
-        status: 400,
-        body: { code: 21610, message: 'Attempt to send to unsubscribed recipient', status: 400 },
-      },
-    ];
-    const result = await handler(sqsEvent(job()));
+  it('sends once when SQS delivers the job twice, in one batch or two', async () => {
+    const id = await pendingText();
+    await handler(sqsEvent(jobFor(id), jobFor(id)));
+    await handler(sqsEvent(jobFor(id)));
+    expect(twilio.messages).toHaveLength(1);
+  });
+
+  it('21610 (recipient opted out) records the opt-out, suppresses the row and is not retried', async () => {
+    const id = await pendingText();
+    twilio.script({ kind: 'status', status: 400, body: { code: 21610, message: 'unsubscribed recipient' } });
+    const result = await handler(sqsEvent(jobFor(id)));
     expect(result.batchItemFailures).toEqual([]);
     expect((await testDb.db.query('SELECT phone_number FROM opt_outs')).rows).toEqual([
-      { phone_number: '+14155550123' },
+      { phone_number: PATIENT },
     ]);
-    expect(await outboundRows()).toEqual([]);
+    expect((await row(id))?.status).toBe('suppressed');
   });
 
-  it('a 5xx or 429 fails only that record (partial batch failure) for a retry', async () => {
-    answers = [
-      { status: 201, body: { sid: `SM${'2'.repeat(32)}`, status: 'queued' } },
-      { status: 503, body: { message: 'unavailable' } },
-    ];
-    const result = await handler(sqsEvent(job({ to: '+14155550111' }), job({ to: '+14155550122' })));
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
-    expect(await outboundRows()).toHaveLength(1);
+  it('429 (certainly not sent) fails only that record, back to pending, and the retry sends it', async () => {
+    const first = await pendingText({ to: '+14155550111' });
+    const second = await pendingText({ to: '+14155550122' });
+    twilio.script({ kind: 'status', status: 429, body: { code: 20429 } });
+    const result = await handler(sqsEvent(jobFor(first), jobFor(second)));
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect((await row(first))?.status).toBe('pending');
+    expect((await handler(sqsEvent(jobFor(first)))).batchItemFailures).toEqual([]);
+    expect(twilio.messages.map((m) => m.to).sort()).toEqual(['+14155550111', '+14155550122']);
   });
 
-  it('a permanent refusal (400 other than 21610) is dropped, not retried', async () => {
-    answers = [{ status: 400, body: { code: 21211, message: "Invalid 'To' Phone Number" } }];
-    const result = await handler(sqsEvent(job()));
+  it('5xx (may have been sent) leaves the outcome unknown; the retry asks Twilio first, then sends once', async () => {
+    const id = await pendingText();
+    twilio.script({ kind: 'status', status: 503, body: { message: 'unavailable' } });
+    expect((await handler(sqsEvent(jobFor(id)))).batchItemFailures).toHaveLength(1);
+    expect((await row(id))?.status).toBe('unknown');
+
+    await handler(sqsEvent(jobFor(id)));
+
+    expect(twilio.requests.map((r) => r.method)).toEqual(['POST', 'GET', 'POST']);
+    expect(twilio.messages).toHaveLength(1);
+    expect((await row(id))?.status).toBe('sent');
+  });
+
+  it('a send made but whose answer was lost is found on the retry and never sent twice', async () => {
+    const id = await pendingText();
+    twilio.script({ kind: 'lose' });
+    expect((await handler(sqsEvent(jobFor(id)))).batchItemFailures).toHaveLength(1);
+
+    await handler(sqsEvent(jobFor(id)));
+    await handler(sqsEvent(jobFor(id)));
+
+    expect(twilio.messages).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ provider_message_id: twilio.messages[0]!.sid, status: 'sent' });
+  });
+
+  it('a permanent refusal (400 other than 21610) marks the row failed, not retried', async () => {
+    const id = await pendingText({ to: '+1415' });
+    const result = await handler(sqsEvent(jobFor(id)));
     expect(result.batchItemFailures).toEqual([]);
+    expect(await row(id)).toMatchObject({ status: 'failed', error_code: '21211' });
   });
 
-  it('skips a recipient that opted out after the text was queued, without calling Twilio', async () => {
-    await testDb.db.query(`INSERT INTO opt_outs (phone_number, keyword) VALUES ('+14155550123', 'STOP')`);
-    const result = await handler(sqsEvent(job()));
+  it('suppresses a text to a recipient who opted out after it was stored, without calling Twilio', async () => {
+    const id = await pendingText();
+    await testDb.db.query(`INSERT INTO opt_outs (phone_number, keyword) VALUES ($1, 'STOP')`, [PATIENT]);
+    const result = await handler(sqsEvent(jobFor(id)));
     expect(result.batchItemFailures).toEqual([]);
-    expect(requests).toEqual([]);
+    expect(twilio.requests).toEqual([]);
+    expect((await row(id))?.status).toBe('suppressed');
+  });
+
+  it('leaves a text whose time has not come (a missed-call text waiting for the dial result)', async () => {
+    const id = await pendingText({ sendAfter: new Date(Date.now() + 60_000).toISOString() });
+    await handler(sqsEvent(jobFor(id)));
+    expect(twilio.requests).toEqual([]);
+    expect((await row(id))?.status).toBe('pending');
+  });
+
+  it('cancels a missed-call text whose call turned out answered', async () => {
+    const id = await pendingText();
+    const sid = (await row(id))!.provider_message_id.replace('missed-call:', '');
+    await testDb.db.query(
+      `INSERT INTO calls (provider, provider_call_id, direction, status, dial_status)
+       VALUES ('twilio', $1, 'inbound', 'completed', 'completed')`,
+      [sid],
+    );
+    await handler(sqsEvent(jobFor(id)));
+    expect(twilio.requests).toEqual([]);
+    expect((await row(id))?.status).toBe('canceled');
   });
 
   it('drops malformed jobs without retrying them', async () => {
-    const result = await handler(sqsEvent('not json', { provider: 'fax', to: 'x', body: 'y' }));
+    const result = await handler(
+      sqsEvent('not json', { provider: 'fax', messageId: 1 }, { provider: 'twilio' }),
+    );
     expect(result.batchItemFailures).toEqual([]);
-    expect(requests).toEqual([]);
+    expect(twilio.requests).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../../lib/observability.js';
-import type { VoipmsOutboundJob } from '../../../lib/voipms/inbound.js';
+import { sendStoredText } from '../../../lib/messages/send.js';
 import { createVoipmsClient, type VoipmsClient } from '../../../lib/voipms/index.js';
-import { isVoipmsOutboundJob, sendVoipmsMessage } from '../../../lib/voipms/outbound.js';
+import { voipmsTextSender } from '../../../lib/voipms/text-sender.js';
 import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
@@ -18,10 +18,15 @@ beforeAll(async () => {
 });
 afterAll(async () => fake.close());
 
-/** A pending outbound row as the inbound route stores it, and the job it queues. */
+interface PendingReply {
+  messageId: number;
+  body: string;
+}
+
+/** A pending outbound row as the inbound route stores it. */
 async function pendingReply(
   overrides: { body?: string; intent?: string; to?: string } = {},
-): Promise<VoipmsOutboundJob> {
+): Promise<PendingReply> {
   const body = overrides.body ?? 'Thanks for texting our office. We will reply soon.';
   const to = overrides.to ?? PATIENT_E164;
   const { rows } = await testDb.db.query<{ id: string }>(
@@ -30,8 +35,10 @@ async function pendingReply(
      VALUES ('voipms', 'reply:' || gen_random_uuid(), 'outbound', $1, $2, $3, 'pending', $4) RETURNING id`,
     [DID_E164, to, body, overrides.intent ?? 'default'],
   );
-  return { provider: 'voipms', messageId: Number(rows[0]!.id), to, from: DID_E164, body, kind: 'auto-reply' };
+  return { messageId: Number(rows[0]!.id), body };
 }
+
+const send = (job: PendingReply) => sendStoredText(testDb.db, job.messageId, voipmsTextSender(client));
 
 const row = async (id: number) =>
   (
@@ -41,7 +48,7 @@ const row = async (id: number) =>
     )
   ).rows[0];
 
-describe('sendVoipmsMessage', () => {
+describe('sending a stored VoIP.ms text', () => {
   beforeEach(() => {
     useConfig();
     fake.calls.length = 0;
@@ -62,13 +69,13 @@ describe('sendVoipmsMessage', () => {
     const job = await pendingReply();
 
     // Act
-    const result = await sendVoipmsMessage(job, { db: testDb.db, client });
+    const result = await send(job);
 
     // Assess
     expect(fake.sent).toEqual([
       expect.objectContaining({ kind: 'sms', did: DID, dst: PATIENT, message: job.body }),
     ]);
-    expect(result).toEqual({ outcome: 'sent', ids: [fake.sent[0]!.id] });
+    expect(result).toBe('sent');
     expect(await row(job.messageId)).toEqual({
       status: 'sent',
       error_code: null,
@@ -78,18 +85,18 @@ describe('sendVoipmsMessage', () => {
 
   it('sends a redelivered job only once', async () => {
     const job = await pendingReply();
-    await sendVoipmsMessage(job, { db: testDb.db, client });
-    const again = await sendVoipmsMessage(job, { db: testDb.db, client });
-    expect(again).toEqual({ outcome: 'skipped' });
+    await send(job);
+    const again = await send(job);
+    expect(again).toBe('skipped');
     expect(fake.sent).toHaveLength(1);
   });
 
   it('splits a long reply into 160-byte sendSMS parts and stores every id', async () => {
     const job = await pendingReply({ body: 'word '.repeat(60).trim() });
-    const result = await sendVoipmsMessage(job, { db: testDb.db, client });
+    const result = await send(job);
     expect(fake.sent.length).toBe(2);
     expect((await row(job.messageId))?.provider_sent_ids).toEqual(fake.sent.map((m) => m.id));
-    expect(result.outcome).toBe('sent');
+    expect(result).toBe('sent');
   });
 
   it('suppresses a text to an opted-out number', async () => {
@@ -97,7 +104,7 @@ describe('sendVoipmsMessage', () => {
       PATIENT_E164,
     ]);
     const job = await pendingReply();
-    expect(await sendVoipmsMessage(job, { db: testDb.db, client })).toEqual({ outcome: 'suppressed' });
+    expect(await send(job)).toBe('suppressed');
     expect(fake.sent).toEqual([]);
     expect((await row(job.messageId))?.status).toBe('suppressed');
   });
@@ -107,27 +114,59 @@ describe('sendVoipmsMessage', () => {
       PATIENT_E164,
     ]);
     const job = await pendingReply({ intent: 'opt_out', body: 'You are unsubscribed.' });
-    expect((await sendVoipmsMessage(job, { db: testDb.db, client })).outcome).toBe('sent');
+    expect(await send(job)).toBe('sent');
     expect(fake.sent).toHaveLength(1);
   });
 
+  it('certainly not sent (api_limit_exceeded): throws, row back to pending, the retry sends it', async () => {
+    // Prepare
+    const job = await pendingReply();
+    fake.limitExceeded('sendSMS', 1);
+
+    // Act
+    const failure = await send(job).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'SendFailure', kind: 'retry', code: 'api_limit_exceeded' });
+    expect((await row(job.messageId))?.status).toBe('pending');
+    expect(await send(job)).toBe('sent');
+    expect(fake.sent).toHaveLength(1);
+    expect(fake.callsTo('getSMS')).toHaveLength(0);
+  });
+
   it.each([
-    ['api_limit_exceeded', (f: FakeVoipms) => f.limitExceeded('sendSMS', 1)],
     ['network_error', (f: FakeVoipms) => f.dropConnection('sendSMS', 1)],
     ['http_error', (f: FakeVoipms) => f.httpError('sendSMS', 503, 1)],
-  ])('retryable %s: throws, row back to pending, and the retry sends it', async (status, arrange) => {
+  ])('outcome unknown (%s) and not sent: the retry asks getSMS, then sends once', async (status, arrange) => {
     // Prepare
     const job = await pendingReply();
     arrange(fake);
 
     // Act
-    const failure = await sendVoipmsMessage(job, { db: testDb.db, client }).catch((error: unknown) => error);
+    const failure = await send(job).catch((error: unknown) => error);
 
     // Assess
-    expect(failure).toMatchObject({ name: 'VoipmsApiError', status, retryable: true });
-    expect((await row(job.messageId))?.status).toBe('pending');
-    expect((await sendVoipmsMessage(job, { db: testDb.db, client })).outcome).toBe('sent');
+    expect(failure).toMatchObject({ name: 'SendFailure', kind: 'unknown', code: status });
+    expect((await row(job.messageId))?.status).toBe('unknown');
+    expect(await send(job)).toBe('sent');
+    expect(fake.callsTo('getSMS')).toHaveLength(1);
     expect(fake.sent).toHaveLength(1);
+  });
+
+  it('outcome unknown but sent (the answer was lost): the retry finds it and never sends twice', async () => {
+    // Prepare
+    const job = await pendingReply();
+    fake.loseAnswer('sendSMS', 1);
+
+    // Act
+    const failure = await send(job).catch((error: unknown) => error);
+    const retry = await send(job);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'SendFailure', kind: 'unknown' });
+    expect(retry).toBe('already-sent');
+    expect(fake.sent).toHaveLength(1);
+    expect(await row(job.messageId)).toMatchObject({ status: 'sent', provider_sent_ids: [fake.sent[0]!.id] });
   });
 
   it.each([
@@ -143,9 +182,9 @@ describe('sendVoipmsMessage', () => {
     const counted = vi.spyOn(Metrics.prototype, 'addMetric');
     const logged = [vi.spyOn(logger, 'error'), vi.spyOn(logger, 'warn'), vi.spyOn(logger, 'info')];
 
-    const result = await sendVoipmsMessage(job, { db: testDb.db, client });
+    const result = await send(job);
 
-    expect(result).toEqual({ outcome: 'failed', status });
+    expect(result).toBe('failed');
     expect(await row(job.messageId)).toMatchObject({ status: 'failed', error_code: status });
     expect(counted.mock.calls.map(([name]) => name)).toEqual(['OutboundSmsFailed']);
     const written = JSON.stringify(logged.flatMap((spy) => spy.mock.calls));
@@ -158,14 +197,13 @@ describe('sendVoipmsMessage', () => {
   it('keeps a partly sent long text sent (no repeat of delivered parts)', async () => {
     const job = await pendingReply({ body: 'word '.repeat(60).trim() });
     fake.failWith('sendSMS', 'invalid_dst', 1, 1);
-    const result = await sendVoipmsMessage(job, { db: testDb.db, client });
-    expect(result).toEqual({ outcome: 'sent', ids: [fake.sent[0]!.id] });
-    expect(await row(job.messageId)).toMatchObject({ status: 'sent', error_code: 'partial:invalid_dst' });
+    const result = await send(job);
+    expect(result).toBe('sent');
+    expect(await row(job.messageId)).toMatchObject({
+      status: 'sent',
+      error_code: 'partial:invalid_dst',
+      provider_sent_ids: [fake.sent[0]!.id],
+    });
   });
 
-  it('recognises VoIP.ms jobs on the shared outbound queue', () => {
-    expect(isVoipmsOutboundJob({ provider: 'voipms', messageId: 3 })).toBe(true);
-    expect(isVoipmsOutboundJob({ provider: 'twilio', messageId: 3 })).toBe(false);
-    expect(isVoipmsOutboundJob({ provider: 'voipms', to: '+1' })).toBe(false);
-  });
 });

@@ -1,0 +1,1 @@
+export { type RelayOptions, type RelayResult, relayFollowUps } from './relay.js';
