@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/twilio-voice-status.js';
+import { recordDialResult } from '../../lib/calls/index.js';
+import { relayFollowUps } from '../../lib/followups/index.js';
 import { clearPracticeSettingsCache } from '../../lib/practice/settings.js';
 import { localQueues } from '../../lib/queue/index.js';
 import { CALL_STATUSES } from '../../lib/twilio/voice.js';
@@ -25,6 +27,22 @@ const callRow = async (sid: string) =>
     )
   ).rows[0];
 const textBacks = () => localQueues.messages('outboundSms') as Record<string, unknown>[];
+/** The missed-call texts stored (the record of what must be sent), oldest first. */
+const storedTextBacks = async () =>
+  (
+    await testDb.db.query<{
+      id: number;
+      provider_message_id: string;
+      from_number: string;
+      to_number: string;
+      body: string;
+      status: string;
+      waits: boolean;
+    }>(
+      `SELECT id, provider_message_id, from_number, to_number, body, status, send_after > now() AS waits
+       FROM sms_messages WHERE kind = 'missed-call' ORDER BY id`,
+    )
+  ).rows;
 
 describe('POST /webhooks/twilio/voice/status', () => {
   beforeEach(async () => {
@@ -112,17 +130,25 @@ describe('POST /webhooks/twilio/voice/status', () => {
   it.each(['no-answer', 'busy', 'canceled'])(
     'missed inbound call (%s) queues one missed-call text',
     async (status) => {
-      const response = await invoke(handler, twilioVoiceStatusEvent({ CallStatus: status, From: CALLER }));
+      const sid = fakeSid('CA');
+      const response = await invoke(
+        handler,
+        twilioVoiceStatusEvent({ CallSid: sid, CallStatus: status, From: CALLER }),
+      );
       expect(response.statusCode).toBe(204);
-      expect(textBacks()).toEqual([
+      const stored = await storedTextBacks();
+      expect(stored).toEqual([
         {
-          provider: 'twilio',
-          to: CALLER,
-          from: PRACTICE_TWILIO_NUMBER,
+          id: expect.any(Number),
+          provider_message_id: `missed-call:${sid}`,
+          to_number: CALLER,
+          from_number: PRACTICE_TWILIO_NUMBER,
           body: expect.stringContaining('Smile Dental'),
-          kind: 'missed-call',
+          status: 'pending',
+          waits: true,
         },
       ]);
+      expect(textBacks()).toEqual([{ provider: 'twilio', messageId: Number(stored[0]!.id) }]);
     },
   );
 
@@ -148,24 +174,60 @@ describe('POST /webhooks/twilio/voice/status', () => {
     expect(textBacks()).toEqual([]);
   });
 
-  it('gives the day back when the text could not be queued, so the next missed call still gets one', async () => {
+  it('a text whose queueing failed is still stored, the day stays claimed, and the relay hands it on', async () => {
+    // Prepare: the queue refuses the job after the statement stored the text.
     const queues = localQueues as unknown as { send: (...args: unknown[]) => void };
     const send = queues.send;
     queues.send = () => {
       throw new Error('queue down');
     };
     try {
-      expect((await invoke(handler, twilioVoiceStatusEvent({ CallStatus: 'no-answer' }))).statusCode).toBe(
-        503,
-      );
+      // Act
+      const response = await invoke(handler, twilioVoiceStatusEvent({ CallStatus: 'no-answer' }));
+      // Assess: accepted (nothing for Twilio to retry), nothing queued yet
+      expect(response.statusCode).toBe(204);
     } finally {
       queues.send = send;
     }
+    expect(textBacks()).toEqual([]);
+    const [stored] = await storedTextBacks();
+
+    // Act: two minutes on, the relay runs
+    await testDb.db.query(
+      "UPDATE sms_messages SET created_at = now() - interval '2 minutes', send_after = now() - interval '90 seconds'",
+    );
+    await relayFollowUps(testDb.db);
+
+    // Assess
+    expect(textBacks()).toEqual([{ provider: 'twilio', messageId: Number(stored!.id) }]);
+    await invoke(handler, twilioVoiceStatusEvent({ CallStatus: 'busy' }));
+    expect(await storedTextBacks()).toHaveLength(1);
+  });
+
+  it('a dial result written late (answered after all) cancels the waiting text and gives the day back', async () => {
+    // Prepare: the final status lands first, the <Dial> result's write was deferred
+    const sid = fakeSid('CA');
+    await invoke(handler, twilioVoiceStatusEvent({ CallSid: sid, CallStatus: 'completed', From: CALLER }));
+    expect((await storedTextBacks()).map((text) => text.status)).toEqual(['pending']);
+
+    // Act: the ingest worker writes the dial result
+    await recordDialResult.run(
+      testDb.db,
+      {
+        provider: 'twilio',
+        providerCallId: sid,
+        fromNumber: CALLER,
+        toNumber: PRACTICE_TWILIO_NUMBER,
+        dialStatus: 'completed',
+      },
+      { replay: true },
+    );
+
+    // Assess
+    expect((await storedTextBacks()).map((text) => text.status)).toEqual(['canceled']);
     expect((await testDb.db.query('SELECT count(*)::int AS n FROM outbound_guards')).rows).toEqual([
       { n: 0 },
     ]);
-    await invoke(handler, twilioVoiceStatusEvent({ CallStatus: 'busy' }));
-    expect(textBacks()).toHaveLength(1);
   });
 
   it('at most one missed-call text per caller per office day', async () => {
