@@ -165,6 +165,19 @@ describe('recording worker: Twilio', () => {
     expect((await recordingRow(testDb.db, id))!.status).toBe('archived');
   });
 
+  it('downloads once when two deliveries of the job run at the same time (the row is claimed)', async () => {
+    // Prepare
+    const { id, job } = await twilioRecording();
+
+    // Act
+    const results = await Promise.all([handler(sqsEvent(job)), handler(sqsEvent(job))]);
+
+    // Assess
+    expect(results.map((result) => result.batchItemFailures)).toEqual([[], []]);
+    expect(twilio.downloadsOf(job.providerRecordingId)).toHaveLength(1);
+    expect((await recordingRow(testDb.db, id))!.status).toBe('archived');
+  });
+
   it('retries only the failing record of a batch of ten read from SQS', async () => {
     // Prepare
     const good = [];
