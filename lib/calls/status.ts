@@ -73,10 +73,7 @@ export const recordCallStatus = defineAction('calls.status', async (db, event: C
     (event.status === 'completed' || (MISSED_CALL_STATUSES as readonly string[]).includes(event.status));
   const settings = maybeMissed ? await loadPracticeSettings(db, 'twilio', to) : undefined;
   const textBack =
-    settings?.missedCallTextBack === true &&
-    isTextableNumber(from) &&
-    from !== to &&
-    !isQuiet(settings, now);
+    settings?.missedCallTextBack === true && isTextableNumber(from) && from !== to && !isQuiet(settings, now);
   const day = textBack ? officeDayOrUtc(settings, now) : null;
 
   const { rows } = await db.query<{ text_id: number | null }>(

@@ -1,7 +1,7 @@
 import { defineAction } from '../ingest/action.js';
 import { countMetric } from '../observability.js';
-import { handOnTexts } from './outbound.js';
 import type { AutoReplyDecision } from './auto-reply.js';
+import { handOnTexts } from './outbound.js';
 
 /** Auto-replies one number may receive per office day, whatever it writes (loop guard against other bots). */
 export const DAILY_REPLY_CAP = 6;

@@ -10,15 +10,15 @@ import {
   downloadVoipmsRecording,
 } from './download.js';
 import { PermanentRecordingError } from './errors.js';
+import { claimRecording, releaseRecording } from './follow-up.js';
 import type { RecordingJob } from './job.js';
 import { recordingKey } from './keys.js';
-import { claimRecording, releaseRecording } from './follow-up.js';
 import {
   findRecording,
-  type RecordingRow,
   markArchived,
   markFailed,
   markProviderDeleted,
+  type RecordingRow,
   shouldDeleteProviderCopy,
 } from './repository.js';
 import type { RecordingSettings } from './settings.js';
@@ -43,7 +43,7 @@ export type ArchiveOutcome =
  * else throws so the queue retries it. An already archived row is never downloaded again.
  */
 export async function archiveRecording(job: RecordingJob, deps: ArchiveDeps): Promise<ArchiveOutcome> {
-  const { db, config, store, settings } = deps;
+  const { db, config, store } = deps;
   const row = await findRecording(db, job.recordingId);
   if (!row) {
     logger.warn('recording job for a missing row', { recordingId: job.recordingId });

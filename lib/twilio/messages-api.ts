@@ -113,7 +113,8 @@ export async function listTwilioMessages(
   } catch (error) {
     throw new TwilioApiError(0, undefined, `Messages API unreachable: ${(error as Error).message}`);
   }
-  if (!response.ok) throw new TwilioApiError(response.status, undefined, `Messages API answered ${response.status}`);
+  if (!response.ok)
+    throw new TwilioApiError(response.status, undefined, `Messages API answered ${response.status}`);
   const answer = (await response.json().catch(() => ({}))) as { messages?: Record<string, unknown>[] };
   return (answer.messages ?? []).map((m) => ({
     sid: String(m.sid ?? ''),

@@ -36,7 +36,10 @@ export function twilioTextSender(config: Config): TextSender {
         sentOnOrAfter: since,
       });
       return listed
-        .filter((m) => m.body === text.body && !(m.dateCreated && m.dateCreated.getTime() < since.getTime() - 60_000))
+        .filter(
+          (m) =>
+            m.body === text.body && !(m.dateCreated && m.dateCreated.getTime() < since.getTime() - 60_000),
+        )
         .map((m) => m.sid);
     },
   };

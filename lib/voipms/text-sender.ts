@@ -23,7 +23,10 @@ function failure(error: unknown): unknown {
 }
 
 /** Stored texts through VoIP.ms `sendSMS`/`sendMMS` from the practice DID (the row's sender). */
-export function voipmsTextSender(client: Pick<VoipmsClient, 'sendSms' | 'callApi'>, did?: string): TextSender {
+export function voipmsTextSender(
+  client: Pick<VoipmsClient, 'sendSms' | 'callApi'>,
+  did?: string,
+): TextSender {
   return {
     async send(text) {
       try {

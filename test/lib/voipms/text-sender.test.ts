@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '../../../lib/observability.js';
 import { sendStoredText } from '../../../lib/messages/send.js';
+import { logger } from '../../../lib/observability.js';
 import { createVoipmsClient, type VoipmsClient } from '../../../lib/voipms/index.js';
 import { voipmsTextSender } from '../../../lib/voipms/text-sender.js';
 import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
@@ -205,5 +205,4 @@ describe('sending a stored VoIP.ms text', () => {
       provider_sent_ids: [fake.sent[0]!.id],
     });
   });
-
 });
