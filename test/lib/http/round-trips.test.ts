@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as smsIncoming } from '../../../functions/twilio-sms-incoming.js';
 import { handler as smsStatus } from '../../../functions/twilio-sms-status.js';
 import { handler as voipmsIncoming } from '../../../functions/voipms-sms-incoming.js';
@@ -11,6 +11,19 @@ import { twilioSmsIncomingEvent, twilioSmsStatusEvent } from '../../support/twil
 import { voipmsEvent, voipmsSmsParams } from '../voipms/factories.js';
 
 const testDb = useTestDb();
+
+/** Lets a test make the TwiML answer fail after the statement has stored the text (and its log row). */
+const twimlFailure = vi.hoisted(() => ({ on: false }));
+vi.mock('../../../lib/twilio/twiml.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../../lib/twilio/twiml.js')>();
+  return {
+    ...actual,
+    messagingTwiml: (...args: Parameters<typeof actual.messagingTwiml>) => {
+      if (twimlFailure.on) throw new Error('TwiML writer failed');
+      return actual.messagingTwiml(...args);
+    },
+  };
+});
 
 /** The test database, counting the statements sent to it. */
 function counting(db: Db) {
@@ -68,26 +81,18 @@ describe('Postgres round trips per webhook', () => {
   });
 
   it('corrects the row written ahead when the answer turns out different', async () => {
-    // The reply is stored, then queueing it fails: VoIP.ms gets a 503 (and retries), and the log says so.
-    localQueues.register('outboundSms', async () => undefined);
-    const failing = localQueues as unknown as { send: () => void };
-    const original = failing.send;
-    failing.send = () => {
-      throw new Error('queue down');
-    };
+    // The text and its log row are stored, then building the answer fails: Twilio gets a 503.
+    twimlFailure.on = true;
     try {
-      const response = await invoke(
-        voipmsIncoming,
-        voipmsEvent(voipmsSmsParams({ message: 'what time do you open?' })),
-      );
+      const response = await invoke(smsIncoming, twilioSmsIncomingEvent({ Body: 'what time do you open?' }));
       expect(response.statusCode).toBe(503);
     } finally {
-      failing.send = original;
+      twimlFailure.on = false;
     }
     const logs = await testDb.db.query(
-      "SELECT status_code, error FROM webhook_logs WHERE endpoint = '/webhooks/voipms/sms/incoming'",
+      "SELECT status_code, error FROM webhook_logs WHERE endpoint = '/webhooks/twilio/sms/incoming'",
     );
-    expect(logs.rows).toEqual([{ status_code: 503, error: expect.stringMatching(/unavailable/) }]);
+    expect(logs.rows).toContainEqual({ status_code: 503, error: 'TwiML writer failed' });
     expect(sent.at(-1)).toMatch(/^UPDATE webhook_logs/);
   });
 });
