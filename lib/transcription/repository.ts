@@ -94,7 +94,7 @@ export async function staleTranscriptions(
 ): Promise<{ recordingId: number; jobName: string }[]> {
   const { rows } = await db.query<{ recording_id: string; job_name: string }>(
     `SELECT recording_id, job_name FROM transcriptions
-     WHERE status = 'in_progress' AND updated_at < now() - make_interval(mins => $1)
+     WHERE status = 'in_progress' AND updated_at < now() - $1 * interval '1 minute'
      ORDER BY updated_at LIMIT $2`,
     [options.olderThanMinutes, options.limit],
   );

@@ -333,6 +333,8 @@ export interface TranscribeStandIn {
   job(name: string): TranscriptionJob | undefined;
   /** The next StartTranscriptionJob calls answer these errors (after the request passed validation). */
   refuseNextStart(...errors: Error[]): void;
+  /** The next GetTranscriptionJob calls answer these errors (throttling, outages). */
+  refuseNextGet(...errors: Error[]): void;
   /** Makes a job exist as if started earlier (for rows a test inserts directly). */
   seedJob(name: string, fields?: Partial<TranscriptionJob>): void;
   /** Finishes a job as Transcribe would: COMPLETED, with its transcript where the request asked for it. */
@@ -354,6 +356,7 @@ export function transcribeStandIn(): TranscribeStandIn {
   const jobs = new Map<string, TranscriptionJob>();
   const requests = new Map<string, StartTranscriptionJobCommandInput>();
   const refusals: Error[] = [];
+  const getRefusals: Error[] = [];
   const badRequest = (message: string) =>
     new BadRequestException({ message, $metadata: { httpStatusCode: 400 } });
 
@@ -385,6 +388,8 @@ export function transcribeStandIn(): TranscribeStandIn {
       return { TranscriptionJob: job };
     });
     mock.on(GetTranscriptionJobCommand).callsFake((input: { TranscriptionJobName?: string }) => {
+      const refusal = getRefusals.shift();
+      if (refusal) throw refusal;
       const job = jobs.get(input.TranscriptionJobName ?? '');
       if (!job) throw badRequest("The requested job couldn't be found. Check the job name and try again.");
       return { TranscriptionJob: { ...job } };
@@ -405,12 +410,16 @@ export function transcribeStandIn(): TranscribeStandIn {
       jobs.clear();
       requests.clear();
       refusals.length = 0;
+      getRefusals.length = 0;
       install();
     },
     startRequests: () => mock.commandCalls(StartTranscriptionJobCommand).map((call) => call.args[0].input),
     job: (name) => jobs.get(name),
     refuseNextStart: (...errors) => {
       refusals.push(...errors);
+    },
+    refuseNextGet: (...errors) => {
+      getRefusals.push(...errors);
     },
     seedJob(name, fields = {}) {
       jobs.set(name, {
