@@ -422,10 +422,13 @@ describe('recording worker: VoIP.ms', () => {
     });
 
     // Act
-    const result = await handler(sqsEvent(voipmsJob(id, providerRecordingId)));
+    const result = await handler(sqsEvent({ ...voipmsJob(id, providerRecordingId), account: '100000' }));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
+    expect(voipms.callsTo('getCallRecording').map((call) => call.params)).toEqual([
+      { account: '100000', callrecording: providerRecordingId },
+    ]);
     const row = await recordingRow(testDb.db, id);
     expect(row).toMatchObject({ status: 'archived', content_type: 'audio/mpeg' });
     expect(row!.storage_key).toMatch(/^recordings\/voipms\/\d{4}\/\d{2}\/MTA5Nzk5LTUyMzQ1Ni0x\.mp3$/);
@@ -437,7 +440,7 @@ describe('recording worker: VoIP.ms', () => {
     const id = await insertRecording(testDb.db, { provider: 'voipms', providerRecordingId: 'MTAnope' });
 
     // Act
-    const result = await handler(sqsEvent(voipmsJob(id, 'MTAnope')));
+    const result = await handler(sqsEvent({ ...voipmsJob(id, 'MTAnope'), account: '100000' }));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
@@ -445,6 +448,23 @@ describe('recording worker: VoIP.ms', () => {
       status: 'failed',
       error_code: 'provider_error',
     });
+  });
+
+  it('keeps a recording with no account and none configured for a retry, asking VoIP.ms nothing', async () => {
+    // Prepare: VoIP.ms requires the account; without one the job waits (DLQ, redrive) instead of failing.
+    const providerRecordingId = 'MTAnoaccount';
+    voipms.seedRecording({ id: providerRecordingId, datetime: '2025-01-15 10:00:00', mp3: fakeMp3() });
+    const id = await insertRecording(testDb.db, { provider: 'voipms', providerRecordingId });
+    const before = voipms.callsTo('getCallRecording').length;
+    const event = sqsEvent(voipmsJob(id, providerRecordingId));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
+    expect(voipms.callsTo('getCallRecording')).toHaveLength(before);
+    expect(await recordingRow(testDb.db, id)).toMatchObject({ status: 'completed', storage_key: null });
   });
 });
 
