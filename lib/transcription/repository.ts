@@ -22,12 +22,21 @@ export async function insertTranscription(
     status: TranscriptionStatus;
     outputKey?: string;
     failureReason?: string;
+    /** The language the job was started with (the outcome's own replaces it). */
+    language?: string;
   },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO transcriptions (recording_id, status, job_name, output_key, failure_reason)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-    [row.recordingId, row.status, row.jobName, row.outputKey ?? null, row.failureReason ?? null],
+    `INSERT INTO transcriptions (recording_id, status, job_name, output_key, failure_reason, language)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+    [
+      row.recordingId,
+      row.status,
+      row.jobName,
+      row.outputKey ?? null,
+      row.failureReason ?? null,
+      row.language ?? null,
+    ],
   );
 }
 
@@ -54,7 +63,7 @@ export async function recordOutcome(
      LEFT JOIN calls c ON c.provider = r.provider AND c.provider_call_id = r.provider_call_id
      WHERE r.id = $1
      ON CONFLICT (recording_id) DO UPDATE SET status = EXCLUDED.status, text = EXCLUDED.text,
-       language = EXCLUDED.language, failure_reason = EXCLUDED.failure_reason,
+       language = coalesce(EXCLUDED.language, transcriptions.language), failure_reason = EXCLUDED.failure_reason,
        call_id = coalesce(EXCLUDED.call_id, transcriptions.call_id),
        caller_number = coalesce(EXCLUDED.caller_number, transcriptions.caller_number)
      WHERE transcriptions.status <> 'completed'`,
@@ -76,4 +85,26 @@ export async function transcriptOutputKey(db: Queryable, jobName: string): Promi
     [jobName],
   );
   return rows[0]?.output_key ?? undefined;
+}
+
+/** Jobs still `in_progress` whose row has not moved for `olderThanMinutes`, the stalest first. */
+export async function staleTranscriptions(
+  db: Queryable,
+  options: { olderThanMinutes: number; limit: number },
+): Promise<{ recordingId: number; jobName: string }[]> {
+  const { rows } = await db.query<{ recording_id: string; job_name: string }>(
+    `SELECT recording_id, job_name FROM transcriptions
+     WHERE status = 'in_progress' AND updated_at < now() - $1 * interval '1 minute'
+     ORDER BY updated_at LIMIT $2`,
+    [options.olderThanMinutes, options.limit],
+  );
+  return rows.map((row) => ({ recordingId: Number(row.recording_id), jobName: row.job_name }));
+}
+
+/** A job Transcribe is still working on: its row goes to the back of the sweep's line. */
+export async function touchTranscription(db: Queryable, recordingId: number): Promise<void> {
+  await db.query(
+    `UPDATE transcriptions SET updated_at = now() WHERE recording_id = $1 AND status = 'in_progress'`,
+    [recordingId],
+  );
 }

@@ -6,6 +6,7 @@ import { type RecordingProvider, transcriptKey } from '../recordings/keys.js';
 import type { RecordingStore } from '../recordings/store.js';
 import { transcribeClient } from './client.js';
 import { transcriptionJobName } from './job-name.js';
+import { chooseTranscriptionLanguage } from './language.js';
 import { findTranscription, insertTranscription, type TranscriptionStatus } from './repository.js';
 
 export interface ArchivedRecording {
@@ -67,14 +68,15 @@ export async function startTranscription(
 
   const outputKey = transcriptKey(recording.provider, recording.providerRecordingId, recording.createdAt);
   const kmsKeyId = process.env.RECORDINGS_KMS_KEY_ID?.trim() || undefined;
+  const { language, source } = await chooseTranscriptionLanguage(db, recording.id);
   try {
     await transcribeClient().send(
       new StartTranscriptionJobCommand({
         TranscriptionJobName: jobName,
         Media: { MediaFileUri: `s3://${store.bucket}/${recording.storageKey}` },
         MediaFormat: 'mp3',
-        IdentifyLanguage: true,
-        LanguageOptions: ['en-US', 'es-US'],
+        // One given language: batch PII redaction refuses language identification.
+        LanguageCode: language,
         ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'redacted' },
         OutputBucketName: store.bucket,
         OutputKey: outputKey,
@@ -92,6 +94,7 @@ export async function startTranscription(
         status: 'failed',
         outputKey,
         failureReason,
+        language,
       });
       countMetric('TranscriptionFailed', { stage: 'start' });
       logger.error('transcription job refused', { recordingId: recording.id, jobName, error: failureReason });
@@ -99,6 +102,18 @@ export async function startTranscription(
     }
     // ConflictException: an earlier attempt started this job; only its row is missing.
   }
-  await insertTranscription(db, { recordingId: recording.id, jobName, status: 'in_progress', outputKey });
+  await insertTranscription(db, {
+    recordingId: recording.id,
+    jobName,
+    status: 'in_progress',
+    outputKey,
+    language,
+  });
+  logger.info('transcription started', {
+    recordingId: recording.id,
+    jobName,
+    language,
+    languageSource: source,
+  });
   return { status: 'in_progress', jobName };
 }

@@ -1,4 +1,4 @@
-import { GetTranscriptionJobCommand } from '@aws-sdk/client-transcribe';
+import { GetTranscriptionJobCommand, type TranscriptionJob } from '@aws-sdk/client-transcribe';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import { countMetric, logger } from '../observability.js';
@@ -35,12 +35,15 @@ export function transcriptText(json: string): string {
 /**
  * Writes a finished job into `transcriptions`: COMPLETED → the (PII-redacted) text and language read from the
  * transcript JSON, FAILED → the failure reason. Jobs that are not ours (other name or stage) are ignored.
+ * The EventBridge event and the sweeper both come here; `known` is the job the sweeper already read. Writing
+ * twice stores once (a completed row is final), and the metrics count only what was stored.
  */
 export async function writeTranscriptionOutcome(
   db: Db,
   config: Config,
   store: RecordingStore,
   event: TranscribeJobStateChange,
+  known?: TranscriptionJob,
 ): Promise<WriterResult> {
   const jobName = event.detail?.TranscriptionJobName ?? '';
   const parsed = parseTranscriptionJobName(jobName);
@@ -50,7 +53,7 @@ export async function writeTranscriptionOutcome(
   const state = event.detail.TranscriptionJobStatus;
 
   if (state === 'FAILED') {
-    let reason = event.detail.FailureReason;
+    let reason = event.detail.FailureReason ?? known?.FailureReason;
     if (!reason) {
       const answer = await transcribeClient().send(
         new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }),
@@ -63,16 +66,16 @@ export async function writeTranscriptionOutcome(
       status: 'failed',
       failureReason: (reason ?? 'unknown').slice(0, 500),
     });
-    countMetric('TranscriptionFailed', { stage: 'job' });
+    if (stored) countMetric('TranscriptionFailed', { stage: 'job' });
     logger.warn('transcription failed', { recordingId, jobName, reason });
     return { status: 'failed', recordingId, jobName, stored };
   }
   if (state !== 'COMPLETED') return { status: 'ignored', reason: `state ${state}` };
 
-  const answer = await transcribeClient().send(
-    new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }),
-  );
-  const job = answer.TranscriptionJob;
+  const job =
+    known ??
+    (await transcribeClient().send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName })))
+      .TranscriptionJob;
   const location =
     parseS3Uri(job?.Transcript?.RedactedTranscriptFileUri ?? job?.Transcript?.TranscriptFileUri) ??
     (await fallbackLocation(db, store, jobName));
@@ -85,7 +88,7 @@ export async function writeTranscriptionOutcome(
     text,
     language: job?.LanguageCode,
   });
-  countMetric('TranscriptionCompleted', { language: job?.LanguageCode ?? 'unknown' });
+  if (stored) countMetric('TranscriptionCompleted', { language: job?.LanguageCode ?? 'unknown' });
   logger.info('transcription stored', {
     recordingId,
     jobName,
@@ -101,6 +104,6 @@ async function fallbackLocation(db: Db, store: RecordingStore, jobName: string) 
 }
 
 /** Job names carry the stage in the form transcriptionJobName wrote it. */
-function transcriptionStage(config: Config): string {
+export function transcriptionStage(config: Config): string {
   return config.stage.replace(/[^0-9A-Za-z._-]/g, '-');
 }

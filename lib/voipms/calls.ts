@@ -60,8 +60,9 @@ export function parseVoipmsCdr(request: WebhookRequest): VoipmsCdrInput[] {
 }
 
 /**
- * Upserts calls by (voipms, uniqueid) in one statement. A status never moves backwards (call_status_rank);
- * duration, cost and caller name take the newest non-null value. Duplicates within the batch collapse first,
+ * Upserts calls by (voipms, uniqueid) in one statement. A status never moves backwards (call_status_rank):
+ * every final status ranks the same, so the first final one stays on re-ingest, and the disposition stays
+ * with it; duration, cost and caller name take the newest non-null value. Duplicates within the batch collapse first,
  * since one INSERT may not touch a row twice.
  */
 export async function upsertVoipmsCalls(db: Queryable, calls: NormalizedCall[]): Promise<number> {
@@ -77,7 +78,9 @@ export async function upsertVoipmsCalls(db: Queryable, calls: NormalizedCall[]):
        ON CONFLICT (provider, provider_call_id) DO UPDATE SET
          status = CASE WHEN call_status_rank(EXCLUDED.status) > call_status_rank(calls.status)
            THEN EXCLUDED.status ELSE calls.status END,
-         disposition = coalesce(EXCLUDED.disposition, calls.disposition),
+         disposition = CASE WHEN call_status_rank(EXCLUDED.status) > call_status_rank(calls.status)
+           OR calls.disposition IS NULL THEN coalesce(EXCLUDED.disposition, calls.disposition)
+           ELSE calls.disposition END,
          duration_seconds = coalesce(EXCLUDED.duration_seconds, calls.duration_seconds),
          cost = coalesce(EXCLUDED.cost, calls.cost),
          caller_name = coalesce(EXCLUDED.caller_name, calls.caller_name),

@@ -20,6 +20,11 @@ export interface VoipmsClientOptions {
   username: string | undefined;
   /** The API password (set in the VoIP.ms portal under API), not the portal password. */
   password: string | undefined;
+  /**
+   * The account or sub-account (`100000`, `100000_VoIP`) the recording methods use when a call gives none:
+   * VoIP.ms requires `account` on getCallRecordings, getCallRecording and delCallRecording (VOIPMS_ACCOUNT).
+   */
+  account?: string;
   /** Bound on each HTTP request (default 10 s). */
   timeoutMs?: number;
   /** Extra attempts after `api_limit_exceeded` (and transport failures of read-only calls). Default 2. */
@@ -84,7 +89,7 @@ export interface GetCdrInput {
 }
 
 export interface GetCallRecordingsInput {
-  /** Account or sub-account (`100000` or `100000_VoIP`); VoIP.ms requires one. */
+  /** Account or sub-account (`100000` or `100000_VoIP`); default the client's `account`. */
   account?: string;
   dateFrom: Date | string;
   dateTo: Date | string;
@@ -105,6 +110,22 @@ export interface ConfigureSmsCallbackResult {
   kept: string[];
 }
 
+/**
+ * A recording method was called with no account and the client has none configured. VoIP.ms would answer
+ * `missing_account` to every call: a configuration problem, raised before any request. Deliberately not a
+ * VoipmsInputError (a bad request, failed for good): a recording job that meets it is retried and ends in the
+ * dead-letter queue, to be redriven once VOIPMS_ACCOUNT is set, instead of being lost.
+ */
+export class VoipmsAccountMissingError extends Error {
+  constructor(method: string) {
+    super(
+      `${method}: VoIP.ms requires the account (or sub-account, e.g. 100000 or 100000_VoIP) that holds the ` +
+        'recordings; set VOIPMS_ACCOUNT (param voipmsAccount)',
+    );
+    this.name = 'VoipmsAccountMissingError';
+  }
+}
+
 /** Statuses that mean "nothing matched", answered instead of an empty list. */
 const EMPTY_STATUSES = new Set(['no_cdr', 'no_recording', 'no_sms', 'no_did']);
 const MAX_CDR_RANGE_DAYS = 92;
@@ -114,6 +135,7 @@ export class VoipmsClient {
   readonly #apiUrl: URL;
   readonly #username: string;
   readonly #password: string;
+  readonly #account: string | undefined;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
   readonly #retryDelayMs: number;
@@ -140,6 +162,7 @@ export class VoipmsClient {
     this.#apiUrl = apiUrl;
     this.#username = options.username!;
     this.#password = options.password!;
+    this.#account = options.account?.trim() || undefined;
     this.#timeoutMs = timeoutMs;
     this.#maxRetries = maxRetries;
     this.#retryDelayMs = options.retryDelayMs ?? 1000;
@@ -238,8 +261,21 @@ export class VoipmsClient {
     return out;
   }
 
+  /** The account the recording methods use when given none (undefined: not configured). */
+  get account(): string | undefined {
+    return this.#account;
+  }
+
+  /** The call's account, else the configured one; neither is a configuration error, raised before any call. */
+  #recordingAccount(method: string, account: string | null | undefined): string {
+    const chosen = account?.trim() || this.#account;
+    if (!chosen) throw new VoipmsAccountMissingError(method);
+    return chosen;
+  }
+
   /**
-   * Sends a text: up to MAX_SMS_PARTS `sendSMS` calls of at most 160 bytes each, cut on word boundaries;
+   * Sends a text: up to MAX_SMS_PARTS `sendSMS` calls of at most SMS_MAX_CHARS (160) characters each (code
+   * points, as VoIP.ms counts: an accent or emoji is one), cut on word boundaries;
    * longer texts (or any with media) as `sendMMS` of up to 2048 characters. If a later part fails, the
    * thrown VoipmsApiError lists in `sentIds` the parts already delivered to VoIP.ms.
    */
@@ -306,11 +342,12 @@ export class VoipmsClient {
 
   /** Every recording in the date range, following VoIP.ms's paging. */
   async getCallRecordings(input: GetCallRecordingsInput): Promise<VoipmsRecordingRecord[]> {
+    const account = this.#recordingAccount('getCallRecordings', input.account);
     const pageSize = input.pageSize ?? 200;
     const all: VoipmsRecordingRecord[] = [];
     for (let page = 0; page < MAX_RECORDING_PAGES; page++) {
       const body = await this.#list('getCallRecordings', {
-        account: input.account,
+        account,
         date_from: toApiDate(input.dateFrom, 0, 'dateFrom'),
         date_to: toApiDate(input.dateTo, 0, 'dateTo'),
         call_type: input.callType ?? 'all',
@@ -325,13 +362,10 @@ export class VoipmsClient {
   }
 
   /** The recording's mp3 bytes. */
-  async getCallRecording(id: string, options: { account?: string } = {}): Promise<Buffer> {
+  async getCallRecording(id: string, options: { account?: string | null } = {}): Promise<Buffer> {
     if (!id) throw new VoipmsInputError('getCallRecording: id is required');
-    const body = await this.callApi(
-      'getCallRecording',
-      { account: options.account, callrecording: id },
-      { idempotent: true },
-    );
+    const account = this.#recordingAccount('getCallRecording', options.account);
+    const body = await this.callApi('getCallRecording', { account, callrecording: id }, { idempotent: true });
     const bytes = decodeBase64File(body.base64file);
     if (bytes.length === 0) {
       throw new VoipmsApiError({ method: 'getCallRecording', status: 'no_base64file', retryable: false });

@@ -23,6 +23,7 @@ export {
   type GetCdrInput,
   type SendSmsInput,
   type SendSmsResult,
+  VoipmsAccountMissingError,
   VoipmsClient,
   type VoipmsClientOptions,
   type VoipmsParams,
@@ -54,5 +55,5 @@ export {
   setSmsParamsFromDidInfo,
   withSmsCallback,
 } from './sms-settings.js';
-export { MAX_SMS_PARTS, MMS_MAX_CHARS, SMS_MAX_BYTES, splitSms, splitText } from './split.js';
+export { MAX_SMS_PARTS, MMS_MAX_CHARS, SMS_MAX_CHARS, splitSms, splitText } from './split.js';
 export { assertTimeZone, fixedOffsetZone, wallClockToInstant } from './time.js';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import { logger } from '../observability.js';
+import { countMetric, logger } from '../observability.js';
 import { loadPracticeSettings } from '../practice/settings.js';
 import { normalizeCdrRecords, upsertVoipmsCalls } from './calls.js';
 import type { VoipmsClient } from './client.js';
@@ -16,10 +16,10 @@ const MAX_CATCH_UP_MS = 90 * DAY;
 
 export interface PollerDeps {
   db: Queryable;
-  client: Pick<VoipmsClient, 'getCdr' | 'getCallRecordings'>;
+  client: Pick<VoipmsClient, 'getCdr' | 'getCallRecordings'> & { readonly account?: string | undefined };
   /** The practice DID, for its settings (timezone); default settings otherwise. */
   did?: string;
-  /** Account or sub-account for getCallRecordings (VoIP.ms wants one). */
+  /** Account or sub-account for getCallRecordings (VoIP.ms requires one); default the client's. */
   account?: string;
   now?: Date;
 }
@@ -27,6 +27,12 @@ export interface PollerDeps {
 export interface PollOptions {
   /** Window re-read before the cursor: records VoIP.ms writes late still get picked up. Default 1 hour. */
   overlapMs?: number;
+  /**
+   * The longest call to expect. VoIP.ms writes a call's record when it ends but dates it (and filters it) by
+   * its start, so a call that began before the last poll's window — a long one across midnight — only
+   * appears in a window reaching back to its start. Default 24 hours (two calendar days per poll).
+   */
+  longestCallMs?: number;
   /** How far back the very first run looks. Default 1 day. */
   firstRunLookbackMs?: number;
 }
@@ -36,6 +42,8 @@ export interface PollResult {
   to: Date;
   fetched: number;
   stored: number;
+  /** Set when the poll did not run because of the configuration (the cursor did not move). */
+  skipped?: 'no_account';
 }
 
 export async function readCursor(db: Queryable, name: string): Promise<Date | undefined> {
@@ -59,7 +67,7 @@ export async function advanceCursor(db: Queryable, name: string, to: Date): Prom
 async function windowFor(db: Queryable, name: string, now: Date, options: PollOptions) {
   const cursor = await readCursor(db, name);
   const start = cursor
-    ? cursor.getTime() - (options.overlapMs ?? HOUR)
+    ? cursor.getTime() - (options.overlapMs ?? HOUR) - (options.longestCallMs ?? DAY)
     : now.getTime() - (options.firstRunLookbackMs ?? DAY);
   return { from: new Date(Math.max(start, now.getTime() - MAX_CATCH_UP_MS)), to: now };
 }
@@ -75,8 +83,9 @@ export function voipmsOffsetHours(timeZone: string, at: Date): number {
 }
 
 /**
- * One getCDR poll: from the cursor minus the overlap to now, every record upserted by uniqueid (overlapping
- * windows never make a second row), and the cursor advanced only after the upsert succeeded.
+ * One getCDR poll: from the cursor minus the overlap and the longest call to now, every record upserted by
+ * uniqueid (overlapping windows never make a second row, and a status never moves back), and the cursor
+ * advanced only after the upsert succeeded.
  */
 export async function pollVoipmsCdr(deps: PollerDeps, options: PollOptions = {}): Promise<PollResult> {
   const { db, client } = deps;
@@ -104,9 +113,17 @@ export async function pollVoipmsRecordings(deps: PollerDeps, options: PollOption
   const { db, client } = deps;
   const now = deps.now ?? new Date();
   const { from, to } = await windowFor(db, RECORDINGS_CURSOR, now, options);
+  const account = deps.account?.trim() || client.account;
+  if (!account) {
+    // VoIP.ms answers missing_account without one: say what to configure, and keep the cursor so the
+    // recordings of the meantime (up to 90 days) are fetched once it is set.
+    logger.error('VoIP.ms recording poller not configured: set VOIPMS_ACCOUNT (param voipmsAccount)');
+    countMetric('VoipmsRecordingPollSkipped', { reason: 'no_account' });
+    return { from, to, fetched: 0, stored: 0, skipped: 'no_account' };
+  }
   const settings = await loadPracticeSettings(db, 'voipms', deps.did ? toE164(deps.did) : '*');
   const records = await client.getCallRecordings({
-    account: deps.account,
+    account,
     dateFrom: dateIn(from, settings.timezone),
     dateTo: dateIn(to, settings.timezone),
   });

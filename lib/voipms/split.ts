@@ -1,5 +1,9 @@
-/** One SMS on VoIP.ms: 160 bytes of UTF-8 (VoIP.ms counts characters; bytes is the safe reading). */
-export const SMS_MAX_BYTES = 160;
+/**
+ * One `sendSMS` on VoIP.ms: 160 characters ("max chars: 160"; `sms_toolong` = "exceeds 160 characters").
+ * Characters are Unicode code points, so an accent or an emoji costs one, not the two to four bytes UTF-8
+ * would charge (counting bytes cut Spanish texts into extra parts and sent them as MMS early).
+ */
+export const SMS_MAX_CHARS = 160;
 /** VoIP.ms `sendMMS` message limit, in characters. */
 export const MMS_MAX_CHARS = 2048;
 /** Texts needing more SMS parts than this go out as one MMS instead (one bubble, one charge). */
@@ -29,7 +33,7 @@ function graphemes(text: string): string[] {
 export function splitText(
   text: string,
   max: number,
-  measure: (part: string) => number = utf8Bytes,
+  measure: (part: string) => number = codePoints,
 ): string[] {
   if (!Number.isInteger(max) || max < 8) throw new RangeError('max must be an integer of at least 8');
   const parts: string[] = [];
@@ -52,14 +56,16 @@ export function splitText(
     }
     // A single grapheme longer than max (absurd zalgo text) still has to make progress.
     if (fit === 0) fit = 1;
-    const cut = lastSpace > 0 ? lastSpace : fit;
+    // Text that fills the part exactly and is followed by a space is cut at that space, not at an earlier one.
+    const fullWord = /^\s+$/.test(units[fit] ?? '');
+    const cut = fullWord ? fit : lastSpace > 0 ? lastSpace : fit;
     parts.push(units.slice(0, cut).join('').trimEnd());
     rest = units.slice(cut).join('').trimStart();
   }
   return parts;
 }
 
-/** The SMS parts VoIP.ms `sendSMS` would be called with. */
+/** The SMS parts VoIP.ms `sendSMS` would be called with: at most 160 characters each. */
 export function splitSms(text: string): string[] {
-  return splitText(text, SMS_MAX_BYTES, utf8Bytes);
+  return splitText(text, SMS_MAX_CHARS, codePoints);
 }

@@ -6,6 +6,20 @@ import type { AddressInfo } from 'node:net';
  * A local stand-in for VoIP.ms `rest.php`, built from the reference response shapes
  * (voipms-api-responses.json) and status list (voipms-api-statuses.json). Every VoIP.ms answer is
  * HTTP 200 with a JSON `status`; errors are `{"status": "<code>"}`.
+ *
+ * As strict as the service where our code depends on it: a text is sent only from a DID of this account
+ * (`invalid_did` otherwise) with SMS enabled (`sms_failed` otherwise), at most 160 characters for sendSMS
+ * (code points; `sms_toolong` beyond), and the recording methods require `account` (`missing_account`),
+ * as their documentation marks it required. Statuses per method, as each method documents its parameters:
+ * - sendSMS / sendMMS: missing_did, invalid_did, sms_failed, invalid_dst, missing_sms, message_empty,
+ *   sms_toolong.
+ * - getCDR: missing_from_date, missing_to_date, missing_timezone, invalid_timezone, invalid_date,
+ *   invalid_date_from, invalid_daterange, no_cdr.
+ * - getCallRecordings: missing_account, missing_from_date, missing_to_date, invalid_date, invalid_date_from,
+ *   invalid_daterange, no_recording.
+ * - getCallRecording / delCallRecording: missing_account, missing_callrecording, invalid_callrecording.
+ * - getDIDsInfo: invalid_did, no_did. setSMS: missing_did, missing_enable, invalid_did, flag statuses.
+ * (Which status VoIP.ms picks for a DID without SMS is not documented; sms_failed is our reading.)
  */
 
 /** Every status VoIP.ms documents (copied from voipms-api-statuses.json, version 1). */
@@ -206,6 +220,10 @@ export interface FakeVoipms {
 export interface FakeVoipmsOptions {
   username?: string;
   password?: string;
+  /** The DIDs on the account (SMS enabled); default the documentation's sample DID 5551234567. */
+  dids?: string[];
+  /** The main account number; sub-accounts are `<account>_<name>`. Default 100000. */
+  account?: string;
 }
 
 /** getDIDsInfo's documented fields with their sample values (SMS settings filled in). */
@@ -306,7 +324,25 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
   let quirky = false;
   const cdrs: FakeCdrSeed[] = [];
   const recordings: FakeRecordingSeed[] = [];
-  const dids = new Map<string, Record<string, string>>([['5551234567', fakeDidRecord('5551234567')]]);
+  const mainAccount = options.account ?? '100000';
+  const dids = new Map<string, Record<string, string>>(
+    (options.dids ?? ['5551234567']).map((did) => [did, fakeDidRecord(did)]),
+  );
+  /** The sending DID must be this account's and able to text. */
+  const senderDid = (did: string): void => {
+    if (!/^\d{10}$/.test(did)) throw new StatusAnswer('invalid_did');
+    const info = dids.get(did);
+    if (!info) throw new StatusAnswer('invalid_did');
+    if (info.sms_available === '0' || info.sms_enabled !== '1') throw new StatusAnswer('sms_failed');
+  };
+  /** An account parameter names the main account or one of its sub-accounts. */
+  const ownAccount = (account: string): boolean =>
+    account === mainAccount || account.startsWith(`${mainAccount}_`);
+  /** A recording is reachable through its own (sub-)account or the main account. */
+  const recordingFor = (account: string, id: string): FakeRecordingSeed | undefined =>
+    recordings.find(
+      (r) => r.id === id && ((r.account ?? mainAccount) === account || account === mainAccount),
+    );
   let nextId = 23434;
 
   const queue = (method: string, behaviour: Behaviour, times: number): void => {
@@ -325,9 +361,10 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
         dst: 'invalid_dst',
         message: 'missing_sms',
       });
-      if (!/^\d{10}$/.test(did)) throw new StatusAnswer('invalid_did');
+      senderDid(did);
       if (!/^\d{10}$/.test(dst)) throw new StatusAnswer('invalid_dst');
-      if (Buffer.byteLength(message, 'utf8') > 160) throw new StatusAnswer('sms_toolong');
+      // "max chars: 160": characters (code points), whatever their UTF-8 size.
+      if ([...message].length > 160) throw new StatusAnswer('sms_toolong');
       const id = String(nextId++);
       sent.push({ kind: 'sms', id, did, dst, message, media: [], at: new Date() });
       return { status: 'success', sms: id };
@@ -335,7 +372,7 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
     sendMMS: (p) => {
       const { did, dst } = requireParams(p, { did: 'missing_did', dst: 'invalid_dst' });
       const message = p.message ?? '';
-      if (!/^\d{10}$/.test(did)) throw new StatusAnswer('invalid_did');
+      senderDid(did);
       if (!/^\d{10}$/.test(dst)) throw new StatusAnswer('invalid_dst');
       if ([...message].length > 2048) throw new StatusAnswer('sms_toolong');
       const media = ['media1', 'media2', 'media3'].map((k) => p[k]).filter((v): v is string => Boolean(v));
@@ -403,32 +440,41 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
       return { status: 'success', cdr: rows };
     },
     getCallRecordings: (p) => {
-      const { date_from: from, date_to: to } = requireParams(p, {
+      const {
+        account,
+        date_from: from,
+        date_to: to,
+      } = requireParams(p, {
+        account: 'missing_account',
         date_from: 'missing_from_date',
         date_to: 'missing_to_date',
       });
+      if (!ownAccount(account)) throw new StatusAnswer('invalid_account');
       checkRange(from, to);
       const start = Number(p.start ?? 0);
       const length = Number(p.length ?? 1000);
       const rows = recordings
         .filter((r) => r.datetime.slice(0, 10) >= from && r.datetime.slice(0, 10) <= to)
-        .filter((r) => !p.account || (r.account ?? '100000') === p.account)
+        .filter((r) => account === mainAccount || (r.account ?? mainAccount) === account)
         .slice(start, start + length)
         .map((r) => ({
           callrecording: r.id,
           datetime: r.datetime,
           destination: r.destination ?? '5551234567',
           type: r.type ?? 'Incoming',
-          subaccount: r.account ?? '100000',
+          subaccount: r.account ?? mainAccount,
           duration: r.duration ?? '00:26',
         }));
       if (rows.length === 0) throw new StatusAnswer('no_recording');
       return { status: 'success', recordings: rows };
     },
     getCallRecording: (p) => {
-      const { callrecording } = requireParams(p, { callrecording: 'missing_recording' });
-      const r = recordings.find((x) => x.id === callrecording);
-      if (!r) throw new StatusAnswer('invalid_recording');
+      const { account, callrecording } = requireParams(p, {
+        account: 'missing_account',
+        callrecording: 'missing_callrecording',
+      });
+      const r = recordingFor(account, callrecording);
+      if (!r) throw new StatusAnswer('invalid_callrecording');
       const b64 = r.mp3.toString('base64');
       const base64file = quirky ? `"${b64.replace(/\//g, '\\/').replace(/(.{60})/g, '$1 ')}"` : b64;
       return {
@@ -437,10 +483,20 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
         datetime: r.datetime,
         destination: r.destination ?? '5551234567',
         type: r.type ?? 'Incoming',
-        subaccount: r.account ?? '100000',
+        subaccount: r.account ?? mainAccount,
         duration: r.duration ?? '00:26',
         base64file,
       };
+    },
+    delCallRecording: (p) => {
+      const { account, callrecording } = requireParams(p, {
+        account: 'missing_account',
+        callrecording: 'missing_callrecording',
+      });
+      const r = recordingFor(account, callrecording);
+      if (!r) throw new StatusAnswer('invalid_callrecording');
+      recordings.splice(recordings.indexOf(r), 1);
+      return { status: 'success' };
     },
     getDIDsInfo: (p) => {
       if (p.did) {
@@ -597,7 +653,8 @@ function checkRange(from: string, to: string): void {
   const b = Date.parse(to);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(from) || Number.isNaN(a)) throw new StatusAnswer('invalid_date');
   if (!/^\d{4}-\d{2}-\d{2}$/.test(to) || Number.isNaN(b)) throw new StatusAnswer('invalid_date');
-  if (b < a || (b - a) / 86_400_000 > 92) throw new StatusAnswer('invalid_daterange');
+  if (b < a) throw new StatusAnswer('invalid_date_from');
+  if ((b - a) / 86_400_000 > 92) throw new StatusAnswer('invalid_daterange');
 }
 
 function clock(seconds: number): string {

@@ -14,7 +14,7 @@ const testDb = useTestDb();
 let fake: FakeVoipms;
 
 beforeAll(async () => {
-  fake = await startFakeVoipms();
+  fake = await startFakeVoipms({ dids: [DID] });
 });
 afterAll(async () => fake.close());
 

@@ -1,12 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import {
-  BadRequestException,
-  ConflictException,
-  LimitExceededException,
-  StartTranscriptionJobCommand,
-  TranscribeClient,
-} from '@aws-sdk/client-transcribe';
-import { mockClient } from 'aws-sdk-client-mock';
+import { BadRequestException, LimitExceededException } from '@aws-sdk/client-transcribe';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/recording-worker.js';
 import { sendMessage } from '../../../lib/queue/index.js';
@@ -19,6 +12,7 @@ import {
   receiveAll,
   startLocalS3,
   startLocalSqs,
+  transcribeStandIn,
 } from '../../support/aws.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
@@ -35,7 +29,7 @@ import { type FakeRecordingServer, startFakeRecordingServer } from './fake-recor
 
 const BUCKET = 'pedro-test-recordings';
 const testDb = useTestDb();
-const transcribe = mockClient(TranscribeClient);
+const transcribe = transcribeStandIn();
 let s3: LocalS3;
 let sqs: LocalSqs;
 let twilio: FakeRecordingServer;
@@ -50,7 +44,7 @@ const keysUnder = async (prefix: string): Promise<string[]> =>
   ((await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map(
     (object) => object.Key as string,
   );
-const startCalls = () => transcribe.commandCalls(StartTranscriptionJobCommand);
+const startCalls = () => transcribe.startRequests();
 
 /** A Twilio recording row, its job, and the fake serving `mp3` for it. */
 async function twilioRecording(
@@ -83,7 +77,6 @@ afterAll(async () => {
 
 beforeEach(() => {
   transcribe.reset();
-  transcribe.on(StartTranscriptionJobCommand).resolves({});
   delete process.env.RECORDINGS_MAX_BYTES;
   delete process.env.RECORDINGS_KMS_KEY_ID;
   useConfig({
@@ -132,19 +125,22 @@ describe('recording worker: Twilio', () => {
     expect(download!.authorization).toBe(
       `Basic ${Buffer.from(`${TEST_ACCOUNT_SID}:${TEST_AUTH_TOKEN}`).toString('base64')}`,
     );
-    expect(startCalls()).toHaveLength(1);
-    expect(startCalls()[0]!.args[0].input).toMatchObject({
-      TranscriptionJobName: `pedro-test-recording-${id}`,
-      Media: { MediaFileUri: `s3://${BUCKET}/${row!.storage_key}` },
-      IdentifyLanguage: true,
-      LanguageOptions: ['en-US', 'es-US'],
-      ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'redacted' },
-      OutputBucketName: BUCKET,
-      OutputKey: `transcripts/twilio/${month}/${job.providerRecordingId}.json`,
-    });
+    expect(startCalls()).toEqual([
+      {
+        TranscriptionJobName: `pedro-test-recording-${id}`,
+        Media: { MediaFileUri: `s3://${BUCKET}/${row!.storage_key}` },
+        MediaFormat: 'mp3',
+        LanguageCode: 'en-US',
+        ContentRedaction: { RedactionType: 'PII', RedactionOutput: 'redacted' },
+        OutputBucketName: BUCKET,
+        OutputKey: `transcripts/twilio/${month}/${job.providerRecordingId}.json`,
+      },
+    ]);
+    expect(transcribe.job(`pedro-test-recording-${id}`)?.TranscriptionJobStatus).toBe('IN_PROGRESS');
     expect(await transcriptionRow(testDb.db, id)).toMatchObject({
       status: 'in_progress',
       job_name: `pedro-test-recording-${id}`,
+      language: 'en-US',
     });
     expect(await receiveAll(sqs, queueUrl)).toEqual([]);
     expect(twilio.deletesOf(job.providerRecordingId)).toEqual([]);
@@ -297,7 +293,8 @@ describe('recording worker: Twilio', () => {
 
   it('asks S3 for SSE-KMS with the configured key', async () => {
     // Prepare
-    process.env.RECORDINGS_KMS_KEY_ID = 'arn:aws:kms:us-east-1:123456789012:key/test-key';
+    process.env.RECORDINGS_KMS_KEY_ID =
+      'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const seen: Record<string, unknown>[] = [];
     s3Client().middlewareStack.add(
       (next) => async (args) => {
@@ -319,7 +316,7 @@ describe('recording worker: Twilio', () => {
     const put = seen.find((input) => String(input.Key).includes(job.providerRecordingId));
     expect(put).toMatchObject({
       ServerSideEncryption: 'aws:kms',
-      SSEKMSKeyId: 'arn:aws:kms:us-east-1:123456789012:key/test-key',
+      SSEKMSKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     });
   });
 
@@ -336,11 +333,9 @@ describe('recording worker: transcription start', () => {
   it('retries a throttled start without downloading again', async () => {
     // Prepare
     const { id, job } = await twilioRecording();
-    transcribe
-      .on(StartTranscriptionJobCommand)
-      .rejectsOnce(
-        new LimitExceededException({ message: 'too many jobs', $metadata: { httpStatusCode: 400 } }),
-      );
+    transcribe.refuseNextStart(
+      new LimitExceededException({ message: 'too many jobs', $metadata: { httpStatusCode: 400 } }),
+    );
     const first = sqsEvent(job);
 
     // Act
@@ -359,9 +354,9 @@ describe('recording worker: transcription start', () => {
   it('records a refused start as a failed transcription and keeps the recording', async () => {
     // Prepare
     const { id, job } = await twilioRecording();
-    transcribe
-      .on(StartTranscriptionJobCommand)
-      .rejects(new BadRequestException({ message: 'media too short', $metadata: { httpStatusCode: 400 } }));
+    transcribe.refuseNextStart(
+      new BadRequestException({ message: 'media too short', $metadata: { httpStatusCode: 400 } }),
+    );
 
     // Act
     const result = await handler(sqsEvent(job));
@@ -376,17 +371,34 @@ describe('recording worker: transcription start', () => {
   });
 
   it('treats ConflictException as a job already started', async () => {
-    // Prepare
+    // Prepare: an earlier attempt started the job but did not record its row.
     const { id, job } = await twilioRecording();
-    transcribe
-      .on(StartTranscriptionJobCommand)
-      .rejects(new ConflictException({ message: 'exists', $metadata: { httpStatusCode: 400 } }));
+    transcribe.seedJob(`pedro-test-recording-${id}`);
 
     // Act
     const result = await handler(sqsEvent(job));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
+    expect(startCalls()).toHaveLength(1);
+    expect((await transcriptionRow(testDb.db, id))!.status).toBe('in_progress');
+  });
+
+  it('asks Transcribe to encrypt the transcript with the configured KMS key', async () => {
+    // Prepare
+    process.env.RECORDINGS_KMS_KEY_ID =
+      'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { id, job } = await twilioRecording();
+
+    // Act
+    await handler(sqsEvent(job));
+
+    // Assess
+    expect(startCalls()).toHaveLength(1);
+    expect(startCalls()[0]!.OutputEncryptionKMSKeyId).toBe(
+      'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    );
+    expect(startCalls()[0]!.ContentRedaction).toEqual({ RedactionType: 'PII', RedactionOutput: 'redacted' });
     expect((await transcriptionRow(testDb.db, id))!.status).toBe('in_progress');
   });
 
@@ -423,10 +435,13 @@ describe('recording worker: VoIP.ms', () => {
     });
 
     // Act
-    const result = await handler(sqsEvent(voipmsJob(id, providerRecordingId)));
+    const result = await handler(sqsEvent({ ...voipmsJob(id, providerRecordingId), account: '100000' }));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
+    expect(voipms.callsTo('getCallRecording').map((call) => call.params)).toEqual([
+      { account: '100000', callrecording: providerRecordingId },
+    ]);
     const row = await recordingRow(testDb.db, id);
     expect(row).toMatchObject({ status: 'archived', content_type: 'audio/mpeg' });
     expect(row!.storage_key).toMatch(/^recordings\/voipms\/\d{4}\/\d{2}\/MTA5Nzk5LTUyMzQ1Ni0x\.mp3$/);
@@ -438,7 +453,7 @@ describe('recording worker: VoIP.ms', () => {
     const id = await insertRecording(testDb.db, { provider: 'voipms', providerRecordingId: 'MTAnope' });
 
     // Act
-    const result = await handler(sqsEvent(voipmsJob(id, 'MTAnope')));
+    const result = await handler(sqsEvent({ ...voipmsJob(id, 'MTAnope'), account: '100000' }));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
@@ -446,6 +461,23 @@ describe('recording worker: VoIP.ms', () => {
       status: 'failed',
       error_code: 'provider_error',
     });
+  });
+
+  it('keeps a recording with no account and none configured for a retry, asking VoIP.ms nothing', async () => {
+    // Prepare: VoIP.ms requires the account; without one the job waits (DLQ, redrive) instead of failing.
+    const providerRecordingId = 'MTAnoaccount';
+    voipms.seedRecording({ id: providerRecordingId, datetime: '2025-01-15 10:00:00', mp3: fakeMp3() });
+    const id = await insertRecording(testDb.db, { provider: 'voipms', providerRecordingId });
+    const before = voipms.callsTo('getCallRecording').length;
+    const event = sqsEvent(voipmsJob(id, providerRecordingId));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
+    expect(voipms.callsTo('getCallRecording')).toHaveLength(before);
+    expect(await recordingRow(testDb.db, id)).toMatchObject({ status: 'completed', storage_key: null });
   });
 });
 

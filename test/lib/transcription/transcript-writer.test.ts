@@ -1,12 +1,11 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetTranscriptionJobCommand, type LanguageCode, TranscribeClient } from '@aws-sdk/client-transcribe';
-import { mockClient } from 'aws-sdk-client-mock';
+import type { LanguageCode } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../functions/transcript-writer.js';
 import { resetS3Client } from '../../../lib/recordings/index.js';
 import type { TranscribeJobStateChange } from '../../../lib/transcription/index.js';
-import { type LocalS3, startLocalS3 } from '../../support/aws.js';
+import { type LocalS3, startLocalS3, transcribeStandIn } from '../../support/aws.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
 import { fakeSid } from '../../support/twilio.js';
@@ -14,7 +13,7 @@ import { insertRecording, transcriptionRow } from '../recordings/factories.js';
 
 const BUCKET = 'pedro-test-transcripts';
 const testDb = useTestDb();
-const transcribe = mockClient(TranscribeClient);
+const transcribe = transcribeStandIn();
 let s3: LocalS3;
 
 const stateChange = (jobName: string, status: string, failureReason?: string): TranscribeJobStateChange => ({
@@ -55,11 +54,9 @@ async function putTranscript(key: string, text: string) {
 }
 
 const completedJob = (key: string, language: LanguageCode = 'es-US') => ({
-  TranscriptionJob: {
-    LanguageCode: language,
-    TranscriptionJobStatus: 'COMPLETED' as const,
-    Transcript: { RedactedTranscriptFileUri: `https://s3.us-east-1.amazonaws.com/${BUCKET}/${key}` },
-  },
+  LanguageCode: language,
+  TranscriptionJobStatus: 'COMPLETED' as const,
+  Transcript: { RedactedTranscriptFileUri: `https://s3.us-east-1.amazonaws.com/${BUCKET}/${key}` },
 });
 
 const metricNames = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.map((call) => call[0]);
@@ -84,9 +81,7 @@ describe('transcript writer', () => {
     // Prepare
     const { recordingId, jobName, outputKey } = await voicemail();
     await putTranscript(outputKey, 'Hola, necesito una cita para [PII] el martes.');
-    transcribe
-      .on(GetTranscriptionJobCommand, { TranscriptionJobName: jobName })
-      .resolves(completedJob(outputKey));
+    transcribe.seedJob(jobName, completedJob(outputKey));
     const added = vi.spyOn(Metrics.prototype, 'addMetric');
 
     // Act
@@ -131,9 +126,7 @@ describe('transcript writer', () => {
   it('asks Transcribe for the reason when the event has none', async () => {
     // Prepare
     const { recordingId, jobName } = await voicemail();
-    transcribe.on(GetTranscriptionJobCommand).resolves({
-      TranscriptionJob: { TranscriptionJobStatus: 'FAILED', FailureReason: 'Unsupported media.' },
-    });
+    transcribe.seedJob(jobName, { TranscriptionJobStatus: 'FAILED', FailureReason: 'Unsupported media.' });
 
     // Act
     await handler(stateChange(jobName, 'FAILED'));
@@ -146,7 +139,7 @@ describe('transcript writer', () => {
     // Prepare
     const { recordingId, jobName, outputKey } = await voicemail();
     await putTranscript(outputKey, 'Call me back please.');
-    transcribe.on(GetTranscriptionJobCommand).resolves(completedJob(outputKey, 'en-US'));
+    transcribe.seedJob(jobName, completedJob(outputKey, 'en-US'));
     await handler(stateChange(jobName, 'COMPLETED'));
 
     // Act
@@ -185,6 +178,6 @@ describe('transcript writer', () => {
 
     // Assess
     expect(result.status).toBe('ignored');
-    expect(transcribe.calls()).toHaveLength(0);
+    expect(transcribe.mock.calls()).toHaveLength(0);
   });
 });

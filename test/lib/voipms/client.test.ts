@@ -11,6 +11,7 @@ import {
   normalizeVoipmsSms,
   parseCallerId,
   splitSms,
+  VoipmsAccountMissingError,
   VoipmsApiError,
   VoipmsCdrError,
   type VoipmsCdrInput,
@@ -339,7 +340,7 @@ describe('sendSms', () => {
     ]);
   });
 
-  it('splits a longer text at 160 bytes on a word boundary, one sendSMS per part', async () => {
+  it('splits a longer text at 160 characters on a word boundary, one sendSMS per part', async () => {
     // Act
     const result = await client.sendSms({ did: DID, dst: PATIENT, message: TWO_PART_TEXT });
 
@@ -354,20 +355,53 @@ describe('sendSms', () => {
     expect(sentTexts.join(' ')).toBe(TWO_PART_TEXT);
   });
 
-  it('counts bytes, not characters, for accented text and emoji', async () => {
-    // Prepare
-    const spanish = 'Su cita está confirmada para mañana a las 10:30 en la clínica dental. 😀 '
-      .repeat(3)
-      .trim();
+  // 160 characters (code points) of Spanish with accents and two emoji: 173 bytes of UTF-8, 162 UTF-16 units.
+  const SPANISH_160 =
+    'Hola María: su cita en la clínica está confirmada para mañana miércoles a las 10:30. ' +
+    'Responda SÍ para confirmar o NO para cambiarla. ¡Gracias, les esperamos! 😀🦷';
 
+  it('counts characters as VoIP.ms does: 160 accented characters and emoji are one SMS', async () => {
     // Act
-    await client.sendSms({ did: DID, dst: PATIENT, message: spanish });
+    const result = await client.sendSms({ did: DID, dst: PATIENT, message: SPANISH_160 });
 
     // Assess
-    const parts = fake.callsTo('sendSMS').map((c) => c.params.message ?? '');
-    expect(parts.length).toBeGreaterThan(1);
-    for (const part of parts) expect(Buffer.byteLength(part)).toBeLessThanOrEqual(160);
-    expect(parts.join(' ')).toBe(spanish);
+    expect(result).toEqual({ method: 'sendSMS', ids: ['23434'], parts: [SPANISH_160] });
+    expect(fake.sent.map((sent) => [sent.kind, sent.message])).toEqual([['sms', SPANISH_160]]);
+  });
+
+  it('cuts at the 161st character, never inside an emoji', async () => {
+    // Act
+    const result = await client.sendSms({ did: DID, dst: PATIENT, message: `${SPANISH_160} 🙂` });
+
+    // Assess
+    expect(result.parts).toEqual([SPANISH_160, '🙂']);
+    expect(fake.callsTo('sendSMS')).toHaveLength(2);
+  });
+
+  it('keeps three parts of accented text as SMS instead of switching to MMS early', async () => {
+    // Prepare: 482 characters, 519 bytes.
+    const message = [SPANISH_160, SPANISH_160, SPANISH_160].join(' ');
+
+    // Act
+    const result = await client.sendSms({ did: DID, dst: PATIENT, message });
+
+    // Assess
+    expect(result).toMatchObject({ method: 'sendSMS', parts: [SPANISH_160, SPANISH_160, SPANISH_160] });
+    expect(fake.callsTo('sendMMS')).toHaveLength(0);
+  });
+
+  it('is refused by VoIP.ms from a DID that is not on the account, or has SMS off', async () => {
+    // Prepare
+    fake.seedDid('5550001111', { sms_enabled: '0' });
+
+    // Act
+    const notOurs = await caught(client.sendSms({ did: '5559990000', dst: PATIENT, message: 'hi' }));
+    const smsOff = await caught(client.sendSms({ did: '5550001111', dst: PATIENT, message: 'hi' }));
+
+    // Assess
+    expect([notOurs.status, smsOff.status]).toEqual(['invalid_did', 'sms_failed']);
+    expect([notOurs.retryable, smsOff.retryable]).toEqual([false, false]);
+    expect(fake.sent).toEqual([]);
   });
 
   it('sends text needing more than 3 SMS parts as a single sendMMS', async () => {
@@ -417,12 +451,12 @@ describe('sendSms', () => {
     expect(fake.calls).toHaveLength(0);
   });
 
-  it('always yields parts within 160 bytes that rebuild the text (property)', () => {
+  it('always yields parts within 160 characters that rebuild the text (property)', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 600 }), (text) => {
         const parts = splitSms(text);
         for (const part of parts) {
-          expect(Buffer.byteLength(part)).toBeLessThanOrEqual(160);
+          expect([...part].length).toBeLessThanOrEqual(160);
           expect(part.length).toBeGreaterThan(0);
         }
         expect(parts.join('').replace(/\s+/g, '')).toBe(text.replace(/\s+/g, ''));
@@ -544,6 +578,43 @@ describe('call recordings', () => {
       startedAt: new Date('2024-07-01T14:00:00Z'),
       durationSeconds: 26,
     });
+  });
+
+  it('uses the configured account when the call gives none (VoIP.ms requires one)', async () => {
+    // Prepare
+    const mp3 = Buffer.from('ID3 pushed recording');
+    fake.seedRecording({ id: 'MTApushed', datetime: '2024-07-01 10:00:00', mp3, account: '100000_VoIP' });
+    const configured = voipmsClient(fake, { account: '100000' });
+
+    // Act
+    const bytes = await configured.getCallRecording('MTApushed');
+    const listed = await configured.getCallRecordings({ dateFrom: '2024-07-01', dateTo: '2024-07-01' });
+
+    // Assess
+    expect(bytes.equals(mp3)).toBe(true);
+    expect(listed.map((row) => [row.callrecording, row.subaccount])).toEqual([['MTApushed', '100000_VoIP']]);
+    expect(fake.callsTo('getCallRecording')[0]?.params).toEqual({
+      account: '100000',
+      callrecording: 'MTApushed',
+    });
+    expect(fake.callsTo('getCallRecordings')[0]?.params.account).toBe('100000');
+  });
+
+  it('names the missing account setting before asking VoIP.ms, which would answer missing_account', async () => {
+    // Act
+    const one = await client.getCallRecording('MTA5Nzk5LTUy').catch((error: unknown) => error);
+    const list = await client
+      .getCallRecordings({ dateFrom: '2024-07-01', dateTo: '2024-07-01' })
+      .catch((error: unknown) => error);
+    const direct = await caught(client.callApi('getCallRecording', { callrecording: 'MTA5Nzk5LTUy' }));
+
+    // Assess
+    for (const error of [one, list]) {
+      expect(error).toBeInstanceOf(VoipmsAccountMissingError);
+      expect((error as Error).message).toContain('VOIPMS_ACCOUNT');
+    }
+    expect(fake.callsTo('getCallRecordings')).toHaveLength(0);
+    expect(direct.status).toBe('missing_account');
   });
 
   it('answers no_recording with an empty list', async () => {

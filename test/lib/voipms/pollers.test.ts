@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearPracticeSettingsCache } from '../../../lib/practice/settings.js';
 import { localQueues } from '../../../lib/queue/index.js';
+import { normalizeCdrRecords, upsertVoipmsCalls } from '../../../lib/voipms/calls.js';
 import { createVoipmsClient, type VoipmsClient } from '../../../lib/voipms/index.js';
 import {
   CDR_CURSOR,
@@ -80,7 +81,8 @@ describe('VoIP.ms pollers', () => {
 
     // Assess
     expect(poll1).toMatchObject({ fetched: 1, stored: 1 });
-    expect(poll2.from.toISOString()).toBe('2024-05-06T14:00:00.000Z');
+    // Cursor 15:00 minus the 1 h overlap and the 24 h longest call.
+    expect(poll2.from.toISOString()).toBe('2024-05-05T14:00:00.000Z');
     expect(poll2.fetched).toBe(2);
     const rows = await calls();
     expect(rows.map((row) => row.provider_call_id)).toEqual([first.uniqueid, second.uniqueid].sort());
@@ -134,10 +136,20 @@ describe('VoIP.ms pollers', () => {
     });
 
     // Act
-    await pollVoipmsRecordings({ db: testDb.db, client, now: new Date('2024-08-01T15:00:00Z') });
+    await pollVoipmsRecordings({
+      db: testDb.db,
+      client,
+      account: '100000',
+      now: new Date('2024-08-01T15:00:00Z'),
+    });
     fake.bareObjects('getCallRecordings', false);
     fake.seedRecording({ id: 'REC-TWO', datetime: '2024-08-01 11:00:00', mp3: Buffer.from('b') });
-    await pollVoipmsRecordings({ db: testDb.db, client, now: new Date('2024-08-01T15:10:00Z') });
+    await pollVoipmsRecordings({
+      db: testDb.db,
+      client,
+      account: '100000',
+      now: new Date('2024-08-01T15:10:00Z'),
+    });
 
     // Assess
     const jobs = localQueues.messages('recordings') as { providerRecordingId: string; recordingId: number }[];
@@ -148,5 +160,142 @@ describe('VoIP.ms pollers', () => {
       { provider_recording_id: 'REC-ONE', status: 'completed' },
       { provider_recording_id: 'REC-TWO', status: 'completed' },
     ]);
+  });
+
+  it('CDR: a long call that began before midnight is stored by the first poll after it ends', async () => {
+    // Prepare: New York (UTC-4 in June). Polls every 5 minutes; a call from 22:00 to 01:20 local.
+    await pollVoipmsCdr({ db: testDb.db, client, now: new Date('2024-06-11T05:15:00Z') }); // 01:15 local
+    const longCall = cdrSeed({
+      startedAt: new Date('2024-06-11T02:00:00Z'), // 22:00 local, June 10
+      seconds: 12_000, // 3 h 20 min: ends 01:20 local, June 11, when VoIP.ms writes its record
+      uniqueid: '1718071200.77',
+    });
+    fake.seedCdr(longCall);
+    fake.calls.length = 0;
+
+    // Act
+    const poll = await pollVoipmsCdr({ db: testDb.db, client, now: new Date('2024-06-11T05:25:00Z') }); // 01:25
+
+    // Assess: the window reaches back to June 10 (the call's date), not only to 00:15 June 11.
+    expect(fake.callsTo('getCDR').map((c) => [c.params.date_from, c.params.date_to])).toEqual([
+      ['2024-06-10', '2024-06-11'],
+    ]);
+    expect(poll.fetched).toBe(1);
+    const { rows } = await testDb.db.query<{ status: string; duration_seconds: number; started_at: Date }>(
+      'SELECT status, duration_seconds, started_at FROM calls WHERE provider_call_id = $1',
+      ['1718071200.77'],
+    );
+    expect(rows).toEqual([
+      { status: 'completed', duration_seconds: 12_000, started_at: new Date('2024-06-11T02:00:00Z') },
+    ]);
+  });
+
+  it('recordings: with no account configured, skips the poll with a clear reason and keeps the cursor', async () => {
+    // Prepare
+    const before = await readCursor(testDb.db, 'voipms.recordings');
+    fake.calls.length = 0;
+
+    // Act
+    const result = await pollVoipmsRecordings({
+      db: testDb.db,
+      client,
+      now: new Date('2024-09-01T12:00:00Z'),
+    });
+
+    // Assess
+    expect(result).toMatchObject({ fetched: 0, stored: 0, skipped: 'no_account' });
+    expect(fake.callsTo('getCallRecordings')).toEqual([]);
+    expect(await readCursor(testDb.db, 'voipms.recordings')).toEqual(before);
+  });
+
+  it("recordings: uses the client's configured account", async () => {
+    // Prepare
+    const configured = createVoipmsClient({
+      apiUrl: fake.url,
+      username: fake.username,
+      password: fake.password,
+      account: '100000',
+    });
+    fake.calls.length = 0;
+
+    // Act
+    const result = await pollVoipmsRecordings({
+      db: testDb.db,
+      client: configured,
+      now: new Date('2024-09-02T12:00:00Z'),
+    });
+
+    // Assess
+    expect(result.skipped).toBeUndefined();
+    expect(fake.callsTo('getCallRecordings').map((c) => c.params.account)).toEqual(['100000']);
+  });
+});
+
+describe('VoIP.ms CDR re-ingest keeps the furthest status', () => {
+  beforeEach(() => {
+    useConfig();
+    clearPracticeSettingsCache();
+  });
+
+  /** One call record upserted as the CDR route and poller do, in UTC. */
+  const ingest = (uniqueid: string, disposition: string, seconds: string) =>
+    upsertVoipmsCalls(
+      testDb.db,
+      normalizeCdrRecords(
+        [
+          {
+            date: '2024-10-01 09:00:00',
+            callerid: '"Jane Roe" <5145550123>',
+            destination: '5145550000',
+            description: 'Inbound DID',
+            account: '100000_VoIP',
+            disposition,
+            duration: '00:00:00',
+            seconds,
+            rate: '0.01',
+            total: '0.02',
+            uniqueid,
+          },
+        ],
+        'UTC',
+      ),
+    );
+  const stored = async (uniqueid: string) =>
+    (
+      await testDb.db.query<{ status: string; disposition: string }>(
+        `SELECT status, disposition FROM calls WHERE provider = 'voipms' AND provider_call_id = $1`,
+        [uniqueid],
+      )
+    ).rows;
+
+  it.each([
+    ['ANSWERED then NO ANSWER', 'ANSWERED', 'NO ANSWER', { status: 'completed', disposition: 'ANSWERED' }],
+    ['BUSY then ANSWERED', 'BUSY', 'ANSWERED', { status: 'busy', disposition: 'BUSY' }],
+    ['NO ANSWER then FAILED', 'NO ANSWER', 'FAILED', { status: 'no-answer', disposition: 'NO ANSWER' }],
+    ['ANSWERED twice', 'ANSWERED', 'ANSWERED', { status: 'completed', disposition: 'ANSWERED' }],
+  ])('%s: the first final status stays', async (_label, first, second, expected) => {
+    // Prepare
+    const uniqueid = `1727773200.${first}-${second}`;
+    await ingest(uniqueid, first, '65');
+
+    // Act
+    await ingest(uniqueid, second, '0');
+
+    // Assess
+    expect(await stored(uniqueid)).toEqual([expected]);
+  });
+
+  it('moves a call still ringing (from a status callback) forward to its final status', async () => {
+    // Prepare
+    await testDb.db.query(
+      `INSERT INTO calls (provider, provider_call_id, direction, from_number, to_number, status)
+       VALUES ('voipms', '1727773200.ringing', 'inbound', '+15145550123', '+15145550000', 'ringing')`,
+    );
+
+    // Act
+    await ingest('1727773200.ringing', 'NO ANSWER', '0');
+
+    // Assess
+    expect(await stored('1727773200.ringing')).toEqual([{ status: 'no-answer', disposition: 'NO ANSWER' }]);
   });
 });

@@ -14,7 +14,7 @@ let fake: FakeVoipms;
 let client: VoipmsClient;
 
 beforeAll(async () => {
-  fake = await startFakeVoipms();
+  fake = await startFakeVoipms({ dids: [DID] });
 });
 afterAll(async () => fake.close());
 
