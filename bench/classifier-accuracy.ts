@@ -42,6 +42,8 @@ const short = (intent: string): string => intent.replace('appointment', 'appt').
 const width = 7;
 console.log(`confusion ${'label\\got'.padEnd(10)}${INTENTS.map((i) => short(i).padStart(width)).join('')}`);
 INTENTS.forEach((intent, i) => {
-  console.log(`confusion ${short(intent).padEnd(10)}${matrix[i]!.map((n) => String(n).padStart(width)).join('')}`);
+  console.log(
+    `confusion ${short(intent).padEnd(10)}${matrix[i]!.map((n) => String(n).padStart(width)).join('')}`,
+  );
 });
 if (process.argv.includes('--misses')) for (const line of misses) console.log(`miss ${line}`);
