@@ -1,9 +1,9 @@
 // Reply texts per intent and language, with placeholders filled from the practice settings and the office status.
 // A rule from `auto_responses` (enabled, same intent and language) replaces the built-in text.
 
+import { formatOfficeTime, type OfficeStatus } from '../practice/hours.js';
 import type { IntentRule } from './classifier.js';
 import type { Intent, Language } from './lexicon.js';
-import { formatOfficeTime, type OfficeStatus } from './office-hours.js';
 
 export interface ReplyContext {
   practiceName: string;

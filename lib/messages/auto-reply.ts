@@ -1,9 +1,8 @@
 import { classify, type IntentRule } from '../autoreply/classifier.js';
 import type { Intent, Language } from '../autoreply/lexicon.js';
-import type { OfficeStatus } from '../autoreply/office-hours.js';
 import { composeReply } from '../autoreply/replies.js';
 import { isTextableNumber } from '../phone.js';
-import { officeStatus } from '../practice/hours.js';
+import { type OfficeStatus, officeStatus } from '../practice/hours.js';
 import type { PracticeSettings } from '../practice/settings.js';
 
 export interface AutoReplyInput {

@@ -1,4 +1,13 @@
-export { isQuietHours, officeDay, officeStatus } from './hours.js';
+export {
+  formatOfficeTime,
+  isQuietHours,
+  type OfficeSettings,
+  OfficeSettingsError,
+  type OfficeStatus,
+  officeDay,
+  officeStatus,
+  type Weekday,
+} from './hours.js';
 export {
   clearPracticeSettingsCache,
   DEFAULT_PRACTICE_SETTINGS,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { INTENTS } from '../../../lib/autoreply/lexicon.js';
-import { officeStatus } from '../../../lib/autoreply/office-hours.js';
 import {
   composeReply,
   fillTemplate,
   MAX_REPLY_LENGTH,
   type ReplyContext,
 } from '../../../lib/autoreply/replies.js';
+import { officeStatus } from '../../../lib/practice/hours.js';
 import { intentRule, officeSettings } from './factories.js';
 
 const TUESDAY_10AM = new Date('2025-06-10T14:00:00Z'); // 10:00 EDT, open until 17:00
