@@ -1851,6 +1851,29 @@ export const WHOLE_MESSAGE: { intent: Intent; terms: string[]; onlyWhenOptedOut?
   },
 ];
 
+/** Whole-message keywords above that are Spanish: the reply (a confirmation, HELP) is then in Spanish. */
+export const SPANISH_WHOLE_MESSAGE = [
+  'alto',
+  'baja',
+  'parar',
+  'para',
+  'cancelar',
+  'detener',
+  'no mas',
+  'basta',
+  'no me interesa',
+  'no mas mensajes',
+  'comenzar',
+  'iniciar',
+  'reanudar',
+  'ayuda',
+  'informacion',
+  'que es esto',
+  'quien es',
+  'quien es este',
+  'necesito ayuda',
+];
+
 /** Words dropped before whole-message matching: they do not change what a lone keyword means. */
 export const FILLERS = [
   'please',

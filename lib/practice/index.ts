@@ -13,5 +13,6 @@ export {
   DEFAULT_PRACTICE_SETTINGS,
   loadPracticeSettings,
   type PracticeSettings,
+  type TwilioKeywordHandling,
   type WeeklyHours,
 } from './settings.js';
