@@ -57,6 +57,8 @@ export const BUILTIN_PRIORITY: Record<Intent, number> = {
   default: 0,
 };
 
+const CLOCK_HOURS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+
 export const CONCEPTS: ConceptDef[] = [
   // ── appointment ──
   {
@@ -437,59 +439,8 @@ export const CONCEPTS: ConceptDef[] = [
   // A clock time ("10am", "at 3", "a las 5"): with FREE, a question about a slot.
   {
     id: 'CLOCK',
-    en: [
-      'pm',
-      '1am',
-      '2am',
-      '3am',
-      '4am',
-      '5am',
-      '6am',
-      '7am',
-      '8am',
-      '9am',
-      '10am',
-      '11am',
-      '12am',
-      '1pm',
-      '2pm',
-      '3pm',
-      '4pm',
-      '5pm',
-      '6pm',
-      '7pm',
-      '8pm',
-      '9pm',
-      '10pm',
-      '11pm',
-      '12pm',
-      'at 1',
-      'at 2',
-      'at 3',
-      'at 4',
-      'at 5',
-      'at 6',
-      'at 7',
-      'at 8',
-      'at 9',
-      'at 10',
-      'at 11',
-      'at 12',
-    ],
-    es: [
-      'a las 1',
-      'a las 2',
-      'a las 3',
-      'a las 4',
-      'a las 5',
-      'a las 6',
-      'a las 7',
-      'a las 8',
-      'a las 9',
-      'a las 10',
-      'a las 11',
-      'a las 12',
-    ],
+    en: ['pm', ...CLOCK_HOURS.flatMap((h) => [`${h}am`, `${h}pm`, `at ${h}`])],
+    es: CLOCK_HOURS.map((h) => `a las ${h}`),
     weights: { appointment: 0.3 },
   },
   // Not a visit: a note for work or school about one.
