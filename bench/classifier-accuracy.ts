@@ -39,7 +39,7 @@ console.log(`classifier_holdout_false_opt_outs ${wronglyOptedOut} (of ${falseOpt
 
 // Rows: the label; columns: what the classifier said.
 const short = (intent: string): string => intent.replace('appointment', 'appt').replace('insurance', 'insur');
-const width = 7;
+const width = 10;
 console.log(`confusion ${'label\\got'.padEnd(10)}${INTENTS.map((i) => short(i).padStart(width)).join('')}`);
 INTENTS.forEach((intent, i) => {
   console.log(
