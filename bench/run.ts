@@ -459,6 +459,26 @@ async function classification(): Promise<void> {
   target('classify_msgs_per_sec', '>= 100000', rate >= 100_000);
 }
 
+// Holdout quality (bench/classifier-accuracy.ts): figures and targets, and its confusion matrix as printed.
+async function classifierQuality(): Promise<void> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/classifier-accuracy.ts')],
+    { cwd: root },
+  );
+  const value = (name: string) => Number(new RegExp(`${name}\\s+([\\d.]+)`).exec(stdout)?.[1]);
+  for (const [name, goal, ok] of [
+    ['classifier_holdout_accuracy_pct', '>= 97', (v: number) => v >= 97],
+    ['classifier_holdout_emergency_recall_pct', '= 100', (v: number) => v === 100],
+    ['classifier_holdout_opt_out_recall_pct', '= 100', (v: number) => v === 100],
+    ['classifier_holdout_false_opt_outs', '= 0', (v: number) => v === 0],
+  ] as const) {
+    figure(name, value(name), name.endsWith('_pct') ? '%' : 'messages');
+    target(name, goal, ok(value(name)));
+  }
+  for (const line of stdout.split('\n')) if (line.startsWith('confusion ')) console.log(line);
+}
+
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
@@ -473,6 +493,7 @@ for (const [label, step] of [
   ['end-to-end', endToEnd],
   ['bundles', bundles],
   ['classification', classification],
+  ['classifier quality', classifierQuality],
 ] as const) {
   try {
     await step();

@@ -17,6 +17,7 @@ import {
   NEGATION_BRIDGES,
   NEGATORS,
   type NegationKind,
+  SPANISH_WHOLE_MESSAGE,
   WHOLE_MESSAGE,
 } from './lexicon.js';
 import { squeeze, tokenize } from './normalize.js';
@@ -78,6 +79,13 @@ interface Entry {
   lang: number;
 }
 
+/** A whole-message keyword; a Spanish one ("PARAR", "AYUDA") also settles the reply language. */
+interface WholeEntry {
+  intent: Intent;
+  onlyWhenOptedOut: boolean;
+  spanish: boolean;
+}
+
 interface PhraseNode {
   next: Map<string, PhraseNode>;
   entry: Entry | null;
@@ -104,7 +112,7 @@ interface Compiled {
   fuzzyBuckets: Map<number, { key: string; entry: Entry }[]>;
   phrases: Map<string, PhraseNode>;
   combos: CompiledCombo[];
-  whole: Map<string, { intent: Intent; onlyWhenOptedOut: boolean }>;
+  whole: Map<string, WholeEntry>;
   priority: Float64Array;
   // Per-call scratch space, reused: classification is synchronous, so one set per compiled lexicon is enough.
   stamp: Int32Array;
@@ -144,7 +152,9 @@ function compile(
     return i;
   };
   const defs: ConceptDef[] = [...concepts];
-  const wholeTerms: { intent: Intent; terms: string[]; onlyWhenOptedOut?: boolean }[] = [...WHOLE_MESSAGE];
+  const wholeTerms: { intent: Intent; terms: string[]; onlyWhenOptedOut?: boolean; spanish?: boolean }[] = [
+    ...WHOLE_MESSAGE,
+  ];
   const priority = new Float64Array(N_INTENTS);
   for (const intent of INTENTS) priority[INTENT_INDEX.get(intent)!] = BUILTIN_PRIORITY[intent];
   const rulePriority = new Map<Intent, number>();
@@ -155,7 +165,7 @@ function compile(
     const keywords = (rule.keywords ?? []).filter((k) => typeof k === 'string');
     const phrases = (rule.phrases ?? []).filter((p) => typeof p === 'string');
     if (WHOLE_ONLY_INTENTS.has(rule.intent)) {
-      wholeTerms.push({ intent: rule.intent, terms: keywords });
+      wholeTerms.push({ intent: rule.intent, terms: keywords, spanish: language === 'es' });
     } else if (keywords.length > 0) {
       defs.push({
         id: `rule:${rule.intent}:${language}`,
@@ -257,12 +267,17 @@ function compile(
     label: combo.label,
   }));
 
-  const whole = new Map<string, { intent: Intent; onlyWhenOptedOut: boolean }>();
+  const spanishWhole = new Set(SPANISH_WHOLE_MESSAGE.map((term) => tokenize(term).join(' ')));
+  const whole = new Map<string, WholeEntry>();
   for (const group of wholeTerms) {
     for (const raw of group.terms) {
       const key = tokenize(raw).join(' ');
       if (key.length > 0 && !whole.has(key)) {
-        whole.set(key, { intent: group.intent, onlyWhenOptedOut: group.onlyWhenOptedOut === true });
+        whole.set(key, {
+          intent: group.intent,
+          onlyWhenOptedOut: group.onlyWhenOptedOut === true,
+          spanish: group.spanish === true || spanishWhole.has(key),
+        });
       }
     }
   }
@@ -525,7 +540,12 @@ export function classify(text: string, options?: ClassifyOptions): Classificatio
   // Whole-message keywords (STOP, HELP, START, YES after an opt-out) settle it at once.
   const whole = count <= MAX_WHOLE_MESSAGE_WORDS ? lex.whole.get(wholeMessageKey(tokens)) : undefined;
   if (whole !== undefined && (!whole.onlyWhenOptedOut || options?.optedOut === true)) {
-    return { intent: whole.intent, language, confidence: 0.99, evidence: [`whole:${tokens.join(' ')}`] };
+    return {
+      intent: whole.intent,
+      language: whole.spanish ? 'es' : language,
+      confidence: 0.99,
+      evidence: [`whole:${tokens.join(' ')}`],
+    };
   }
 
   scores.fill(0);

@@ -1,3 +1,12 @@
+export {
+  formatOfficeTime,
+  isQuietHours,
+  type OfficeSettings,
+  OfficeSettingsError,
+  type OfficeStatus,
+  officeStatus,
+  type Weekday,
+} from '../practice/hours.js';
 export { BUILTIN_RULES } from './builtin-rules.js';
 export {
   type Classification,
@@ -7,15 +16,6 @@ export {
 } from './classifier.js';
 export { BUILTIN_PRIORITY, INTENTS, type Intent, type Language } from './lexicon.js';
 export { normalize, tokenize } from './normalize.js';
-export {
-  formatOfficeTime,
-  isQuietHours,
-  type OfficeSettings,
-  OfficeSettingsError,
-  type OfficeStatus,
-  officeStatus,
-  type Weekday,
-} from './office-hours.js';
 export {
   BUILTIN_REPLIES,
   composeReply,

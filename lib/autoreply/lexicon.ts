@@ -57,6 +57,8 @@ export const BUILTIN_PRIORITY: Record<Intent, number> = {
   default: 0,
 };
 
+const CLOCK_HOURS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+
 export const CONCEPTS: ConceptDef[] = [
   // ── appointment ──
   {
@@ -87,6 +89,19 @@ export const CONCEPTS: ConceptDef[] = [
       'get them in',
       'be seen',
       'get seen',
+      'can i get in',
+      'resched',
+      'resked',
+      'sched',
+      'how do i get in',
+      'how do i get started',
+      'get in to see',
+      'fit my',
+      'fit us',
+      'back to back',
+      'same day',
+      'same afternoon',
+      'same time',
     ],
     es: [
       'agendar',
@@ -98,6 +113,9 @@ export const CONCEPTS: ConceptDef[] = [
       'hacer una',
       'sacar una',
       'apartar',
+      'el mismo dia',
+      'toda la familia',
+      'dar otro dia',
     ],
     weights: { appointment: 1.5 },
   },
@@ -110,7 +128,7 @@ export const CONCEPTS: ConceptDef[] = [
   {
     id: 'CANCEL',
     en: ['cancel', 'cancelled', 'canceled', 'canceling', 'cancelling', 'cancellation', 'cancelation'],
-    es: ['cancelar', 'cancelo', 'cancele', 'cancelacion', 'cancelarla', 'cancelarlo'],
+    es: ['cancelar', 'cancelo', 'cancele', 'cancelen', 'cancelacion', 'cancelarla', 'cancelarlo'],
     weights: { appointment: 1.6 },
   },
   {
@@ -147,6 +165,9 @@ export const CONCEPTS: ConceptDef[] = [
       'retraso',
       'en camino',
       'atrasado',
+      'llego en',
+      'la demora',
+      'ya voy',
     ],
     weights: { appointment: 1.5 },
   },
@@ -189,6 +210,14 @@ export const CONCEPTS: ConceptDef[] = [
       'first visit',
       'six month',
       '6 month',
+      'evaluated',
+      'checked',
+      'looked at',
+      'adjustment',
+      'fitting',
+      'fitted',
+      'polish',
+      'sealants',
     ],
     es: [
       'limpieza',
@@ -208,6 +237,8 @@ export const CONCEPTS: ConceptDef[] = [
       'radiografia',
       'radiografias',
       'evaluacion',
+      'valoracion',
+      'blanqueamiento',
     ],
     weights: { appointment: 0.7 },
   },
@@ -228,6 +259,8 @@ export const CONCEPTS: ConceptDef[] = [
       'earliest',
       'soonest',
       'next available',
+      'how soon',
+      'what do you have',
       'any time',
       'do you have anything',
       'have anything',
@@ -236,7 +269,18 @@ export const CONCEPTS: ConceptDef[] = [
       'accept new patients',
       'see new patients',
     ],
-    es: ['disponible', 'disponibles', 'disponibilidad', 'espacio', 'espacios', 'lugar', 'campo', 'hueco'],
+    es: [
+      'disponible',
+      'disponibles',
+      'disponibilidad',
+      'espacio',
+      'espacios',
+      'lugar',
+      'campo',
+      'hueco',
+      'algo libre',
+      'tienen algo',
+    ],
     weights: { appointment: 1.4 },
   },
   {
@@ -261,6 +305,10 @@ export const CONCEPTS: ConceptDef[] = [
       'bring him in',
       'bring her in',
       'bring them in',
+      'can i come',
+      'could i come',
+      'can we come',
+      'could we come',
     ],
     es: [
       'verme',
@@ -268,6 +316,9 @@ export const CONCEPTS: ConceptDef[] = [
       'me pueden ver',
       'me pueden atender',
       'pasar a',
+      'puedo ir',
+      'podemos ir',
+      'puedo pasar',
       'ir a verlos',
       'pueden ver a',
     ],
@@ -329,7 +380,7 @@ export const CONCEPTS: ConceptDef[] = [
   },
   {
     id: 'DOCTOR',
-    en: ['doctor', 'dentist', 'orthodontist', 'ortho'],
+    en: ['doctor', 'dr', 'dentist', 'orthodontist', 'ortho'],
     es: ['doctora', 'dentista', 'odontologo'],
   },
   // Stopping by to pick something up is neither an appointment nor an opt-out.
@@ -340,10 +391,103 @@ export const CONCEPTS: ConceptDef[] = [
     es: ['lista de espera'],
     weights: { appointment: 1.5 },
   },
+  // Another day or time for a booked visit, said without the word appointment: "can we do next week instead".
+  {
+    id: 'OTHERTIME',
+    en: [
+      'different day',
+      'different time',
+      'another day',
+      'another time',
+      'other day',
+      'later time',
+      'earlier time',
+      'instead of',
+      'next week instead',
+      'can we do',
+      'could we do',
+      'cant make it',
+      'cant make',
+      'wont make it',
+      'not going to make it',
+      'cant come',
+      'doesnt work',
+      'wont work',
+      'no longer works',
+    ],
+    es: [
+      'otro dia',
+      'otra fecha',
+      'otra hora',
+      'otro horario',
+      'en vez de',
+      'no voy a poder',
+      'no puedo ir',
+      'no llego',
+      'no podre ir',
+      'mas temprano',
+      'mas tarde',
+    ],
+    weights: { appointment: 1.5 },
+  },
+  // Asking whether a time is still free: "is 4:15 friday still open?", "are you free thursday at 3".
+  {
+    id: 'FREE',
+    en: ['free', 'still free', 'still open', 'still available', 'open spot', 'open slot'],
+    es: ['libre', 'libres'],
+  },
+  // A clock time ("10am", "at 3", "a las 5"): with FREE, a question about a slot.
+  {
+    id: 'CLOCK',
+    en: ['pm', ...CLOCK_HOURS.flatMap((h) => [`${h}am`, `${h}pm`, `at ${h}`])],
+    es: CLOCK_HOURS.map((h) => `a las ${h}`),
+    weights: { appointment: 0.3 },
+  },
+  // Not a visit: a note for work or school about one.
+  {
+    id: 'NOTE',
+    en: ['a note for work', 'note for work', 'work note', 'note for school', 'excuse note', 'doctors note'],
+    es: ['constancia', 'justificante'],
+    weights: { appointment: -2 },
+  },
+  // Records and x-rays sent elsewhere: a request about files, not a visit (the phrases hide "x-rays" from VISIT).
+  {
+    id: 'RECORDS',
+    en: [
+      'my records',
+      'dental records',
+      'my xrays',
+      'my x rays',
+      'my chart',
+      'copy of my',
+      'new dentist',
+      'other dentist',
+      'my orthodontist',
+      'fax',
+    ],
+    es: ['mi expediente', 'mis radiografias', 'nuevo dentista', 'otro dentista', 'copia de mi'],
+  },
   // Wanting or needing a visit: "I need a cleaning", "necesito una limpieza".
   {
     id: 'NEED',
-    en: ['need', 'needs', 'want', 'wants', 'would like', 'id like', 'like to get', 'looking for'],
+    en: [
+      'need',
+      'needs',
+      'want',
+      'wants',
+      'wanna',
+      'would like',
+      'id like',
+      'id love',
+      'would love',
+      'like to get',
+      'looking for',
+      'can i get',
+      'could i get',
+      'can we get',
+      'can i bring',
+      'interested in',
+    ],
     es: ['necesito', 'necesita', 'necesitamos', 'quiero', 'quisiera', 'queremos', 'ocupo', 'ocupa'],
   },
   // Domain words that are known but carry no intent by themselves (also keeps the typo search off them).
@@ -376,6 +520,15 @@ export const CONCEPTS: ConceptDef[] = [
   },
 
   // ── emergency ──
+  // "not urgent", "no es urgente": the patient says it is not one (the phrase hides the word urgent).
+  {
+    id: 'NOTURGENT',
+    en: ['not urgent', 'not an emergency', 'no emergency', 'non urgent', 'nonurgent', 'no rush'],
+    es: ['no es urgente', 'no es emergencia', 'no es una emergencia', 'nada urgente'],
+    weights: { emergency: -0.5 },
+  },
+  // "sorry to be a pain" is an idiom, not pain.
+  { id: 'PAIN_IDIOM', en: ['be a pain', 'such a pain', 'a pain in the'] },
   {
     id: 'EMERG',
     en: ['emergency', 'emergencies', 'urgent', 'urgently', 'urgency', 'emergency room', 'er', '911'],
@@ -407,6 +560,7 @@ export const CONCEPTS: ConceptDef[] = [
     es: ['dolor', 'dolores', 'duele', 'duelen', 'doliendo', 'adolorido', 'adolorida', 'dolorido', 'punzante'],
     weights: { emergency: 1 },
     negation: 'plain',
+    negatedId: 'NOPAIN',
   },
   {
     id: 'INTENSE',
@@ -545,6 +699,19 @@ export const CONCEPTS: ConceptDef[] = [
       'se le cayo',
       'se salio',
       'se me salio',
+      'se le salio',
+      'salio',
+      'se zafo',
+      'zafo',
+      'se aflojo',
+      'se aflojaron',
+      'aflojaron',
+      'se movio',
+      'se le movio',
+      'se metio',
+      'se le metio',
+      'perdio',
+      'perdi',
       'tumbo',
       'tumbaron',
       'flojo',
@@ -578,6 +745,11 @@ export const CONCEPTS: ConceptDef[] = [
       'partido',
       'partida',
       'astillado',
+      'rompieron',
+      'quebraron',
+      'partio',
+      'se partio',
+      'se rompio',
     ],
     weights: { emergency: 0.5 },
   },
@@ -592,7 +764,25 @@ export const CONCEPTS: ConceptDef[] = [
   {
     id: 'TRAUMA',
     en: ['accident', 'fell', 'fall', 'hit', 'punched', 'crash', 'trauma', 'injury', 'injured', 'smashed'],
-    es: ['accidente', 'golpe', 'golpeo', 'golpee', 'cayo', 'caida', 'pegaron', 'se pego', 'choque'],
+    es: [
+      'accidente',
+      'golpe',
+      'golpeo',
+      'golpee',
+      'golpearon',
+      'se golpeo',
+      'cayo',
+      'me cai',
+      'caida',
+      'pegaron',
+      'le pegaron',
+      'se pego',
+      'me pegue',
+      'choque',
+      'choco',
+      'codazo',
+      'pelota',
+    ],
     weights: { emergency: 0.5 },
   },
   {
@@ -639,7 +829,25 @@ export const CONCEPTS: ConceptDef[] = [
     ],
     es: ['mejor', 'bajo', 'ya bajo', 'se quito', 'ya se me quito', 'desinflamo', 'se desinflamo'],
   },
-  { id: 'STOPPED', en: ['stopped', 'stops', 'has stopped'], es: ['se detuvo', 'ya paro', 'dejo de', 'paro'] },
+  // "stopped bleeding" would read as a negated BLEED ("stopped" negates): said whole, and negated in turn it is
+  // bleeding that goes on ("hasn't stopped bleeding", "can't stop bleeding").
+  {
+    id: 'BLEED_STOP',
+    en: ['stop bleeding', 'stop the bleeding'],
+    weights: { emergency: 1.1 },
+    negation: 'plain',
+    negatedId: 'BLEED_ONGOING',
+  },
+  { id: 'BLEED_STOPPED', en: ['stopped bleeding'], negation: 'plain', negatedId: 'BLEED_ONGOING' },
+  { id: 'BLEED_ONGOING', weights: { emergency: 2.5 } },
+  // "has stopped" is better; "hasn't stopped", "never stopped" is bleeding that will not stop.
+  {
+    id: 'STOPPED',
+    en: ['stopped', 'stops', 'has stopped'],
+    es: ['se detuvo', 'ya paro', 'dejo de', 'paro'],
+    negation: 'plain',
+    negatedId: 'NOTSTOP',
+  },
 
   // ── hours ──
   {
@@ -758,6 +966,54 @@ export const CONCEPTS: ConceptDef[] = [
     es: ['estacionamiento', 'estacionar', 'parqueo', 'parquear', 'parqueadero'],
     weights: { location: 1.5 },
   },
+  // Getting there without a car.
+  {
+    id: 'TRANSIT',
+    en: [
+      'bus',
+      'bus stop',
+      'train',
+      'train station',
+      'train stop',
+      'subway',
+      'metro',
+      'light rail',
+      'station',
+      'public transit',
+      'public transportation',
+      'transit',
+      'walk from',
+    ],
+    es: ['autobus', 'camion', 'tren', 'estacion', 'parada', 'transporte publico'],
+    weights: { location: 1.2 },
+  },
+  // The patient's own address (a change for their file), not ours.
+  {
+    id: 'MYADDRESS',
+    en: [
+      'my address',
+      'my new address',
+      'new address',
+      'updating my address',
+      'update my address',
+      'changed my address',
+      'change my address',
+      'address change',
+      'i moved',
+      'we moved',
+    ],
+    es: [
+      'mi direccion',
+      'nueva direccion',
+      'direccion nueva',
+      'mi nueva direccion',
+      'me mude',
+      'nos mudamos',
+      'cambie de direccion',
+      'cambio de direccion',
+    ],
+    weights: { location: -1, appointment: -0.5 },
+  },
   { id: 'WHERE', en: ['where', 'whereabouts'], es: ['donde', 'adonde'], weights: { location: 0.8 } },
   {
     id: 'PLACEREF',
@@ -787,6 +1043,10 @@ export const CONCEPTS: ConceptDef[] = [
       'far from',
       'next to',
       'across from',
+      'the one by',
+      'the one on',
+      'the one near',
+      'downtown',
     ],
     es: ['cerca', 'lejos', 'cerca de', 'enfrente', 'al lado'],
     weights: { location: 0.8 },
@@ -961,6 +1221,14 @@ export const CONCEPTS: ConceptDef[] = [
     weights: { insurance: 1.3 },
   },
 
+  // A bill already paid: a billing question even when it asks to confirm something.
+  {
+    id: 'PAID',
+    en: ['already paid', 'i paid', 'paid my bill', 'paid this', 'paid it', 'paid online'],
+    es: ['ya pague', 'pague la factura', 'ya pagamos'],
+    weights: { insurance: 2 },
+  },
+
   // ── opt-out (helpers: only the rules below give opt_out weight) ──
   {
     id: 'STOPV',
@@ -1098,6 +1366,12 @@ export const CONCEPTS: ConceptDef[] = [
       'no nos manden',
       'no nos envien',
       'no nos escriban',
+      'no contactarme',
+      'no enviarme',
+      'no mandarme',
+      'no escribirme',
+      'no llamarme',
+      'no me contacte',
     ],
     weights: { opt_out: 3 },
   },
@@ -1174,6 +1448,20 @@ export const CONCEPTS: ConceptDef[] = [
     es: ['dejenme en paz', 'dejame en paz', 'dejenos en paz'],
     weights: { opt_out: 3 },
   },
+  // The texts themselves (not a call or one reminder): "cancel all texts", "cancelen los mensajes". Single words
+  // only, so the longer phrases of MSG still match.
+  {
+    id: 'TEXTS',
+    en: ['texts', 'messages'],
+    es: ['mensajes', 'textos'],
+    any: ['sms'],
+  },
+  // "I texted stop by mistake": the stop is not meant.
+  {
+    id: 'MISTAKE',
+    en: ['accidentally', 'by accident', 'by mistake', 'didnt mean', 'did not mean', 'meant to'],
+    es: ['me equivoque', 'por error', 'sin querer', 'por equivocacion'],
+  },
   {
     id: 'WRONGNUM',
     en: ['wrong number', 'wrong person', 'not my number'],
@@ -1197,6 +1485,26 @@ export const CONCEPTS: ConceptDef[] = [
     weights: { opt_in: 2.5 },
   },
   {
+    id: 'SIGNUP',
+    en: [
+      'sign me up',
+      'sign me back up',
+      'add me back',
+      'put me back',
+      'subscribe me',
+      'resubscribe me',
+      'opt me back in',
+    ],
+    es: ['suscribirme de nuevo', 'volver a suscribirme', 'agregarme de nuevo'],
+    weights: { opt_in: 2.5 },
+  },
+  { id: 'AGAIN', en: ['again'], es: ['otra vez', 'de nuevo', 'nuevamente'] },
+  {
+    id: 'RECEIVE',
+    en: ['receive', 'receiving', 'get', 'getting', 'keep getting', 'keep receiving', 'keep sending'],
+    es: ['recibir', 'recibiendo', 'seguir recibiendo', 'sigan mandando', 'sigan enviando'],
+  },
+  {
     id: 'STARTV',
     en: ['start', 'resume', 'restart', 'start again'],
     es: ['empezar', 'comenzar', 'reanudar', 'volver a', 'vuelvan a'],
@@ -1215,10 +1523,15 @@ export const CONCEPTS: ConceptDef[] = [
       'who is texting',
       'who is messaging me',
       'what company is this',
+      'what is this number',
+      'whose number is this',
+      'who sent this',
+      'who sent me this',
     ],
     es: [
       'quien habla',
       'quien eres',
+      'quien es usted',
       'quien me escribe',
       'de donde me escriben',
       'quienes son',
@@ -1231,6 +1544,29 @@ export const CONCEPTS: ConceptDef[] = [
     en: ['help', 'info', 'information'],
     es: ['ayuda', 'informacion', 'ayudar'],
     weights: { help: 1 },
+  },
+
+  // The word help that asks for nothing: thanks for help, helping someone else.
+  {
+    id: 'HELPED',
+    en: [
+      'a big help',
+      'a huge help',
+      'such a help',
+      'a great help',
+      'for the help',
+      'for your help',
+      'for all your help',
+      'for helping',
+      'helped',
+      'helping',
+      'ill help',
+      'i will help',
+      'help my',
+      'help with',
+      'dont need help',
+    ],
+    es: ['por la ayuda', 'por su ayuda', 'por ayudarme', 'no necesito ayuda', 'me ayudo'],
   },
 
   // ── neither: greetings and thanks (recognised so they do not look like anything else) ──
@@ -1280,6 +1616,18 @@ export const COMBOS: ComboDef[] = [
   },
   { all: ['REMOVE_ME', 'MSG'], intent: 'opt_out', weight: 3, window: 6, label: 'remove me+texts' },
   { all: ['WRONGNUM', 'STOPV'], intent: 'opt_out', weight: 3, window: 6, label: 'wrong number+stop' },
+  { all: ['CANCEL', 'TEXTS'], intent: 'opt_out', weight: 3, window: 3, label: 'cancel+texts' },
+  {
+    all: ['REMOVE', 'MSG'],
+    intent: 'opt_out',
+    weight: 3,
+    window: 6,
+    none: ['WAITLIST'],
+    label: 'remove+texts',
+  },
+  { all: ['DONTWANT', 'STOPV'], intent: 'opt_out', weight: 3, window: 6, label: 'not interested+stop' },
+  // "I texted stop by mistake, start again": the stop was not meant.
+  { all: ['MISTAKE', 'STOPV'], intent: 'opt_out', weight: -3, window: 8, label: 'stop by mistake' },
   // opt_in in plain language
   {
     all: ['STARTV', 'MSG'],
@@ -1289,6 +1637,32 @@ export const COMBOS: ComboDef[] = [
     none: ['STOPV', 'STOPV_ES'],
     label: 'start+texting',
   },
+  { all: ['MISTAKE', 'STARTV'], intent: 'opt_in', weight: 2.5, label: 'mistake+start' },
+  {
+    all: ['AGAIN', 'MSG', 'NEED'],
+    intent: 'opt_in',
+    weight: 2.5,
+    window: 6,
+    none: ['STOPV', 'STOPV_ES', 'DONTWANT', 'NOMORE', 'NOME_SEND'],
+    label: 'want+texts+again',
+  },
+  {
+    all: ['AGAIN', 'MSG', 'RECEIVE'],
+    intent: 'opt_in',
+    weight: 2.5,
+    window: 6,
+    none: ['STOPV', 'STOPV_ES', 'DONTWANT', 'NOMORE', 'NOME_SEND'],
+    label: 'receive+texts+again',
+  },
+  {
+    all: ['RECEIVE', 'MSG', 'NEED'],
+    intent: 'opt_in',
+    weight: 2.5,
+    window: 5,
+    none: ['STOPV', 'STOPV_ES', 'DONTWANT', 'NOMORE', 'NOME_SEND'],
+    label: 'want to receive+texts',
+  },
+  { all: ['MISTAKE', 'RECEIVE', 'MSG'], intent: 'opt_in', weight: 2.5, label: 'mistake+keep texts' },
   // emergency combinations
   { all: ['PAIN', 'ORAL'], intent: 'emergency', weight: 0.8, window: 8, label: 'pain+tooth' },
   { all: ['PAIN', 'INTENSE'], intent: 'emergency', weight: 1.5, window: 6, label: 'pain+severe' },
@@ -1322,7 +1696,13 @@ export const COMBOS: ComboDef[] = [
   { all: ['FEVER', 'SWELL'], intent: 'emergency', weight: 1, label: 'fever+swelling' },
   { all: ['FEVER', 'ORAL'], intent: 'emergency', weight: 0.8, window: 8, label: 'fever+tooth' },
   { all: ['INFECT', 'ORAL'], intent: 'emergency', weight: 0.5, window: 8, label: 'infection+tooth' },
+  // a chipped tooth or a lost filling that does not hurt is a visit to book
+  { all: ['NOPAIN', 'BROKE'], intent: 'emergency', weight: -1.2, window: 10, label: 'broken+no pain' },
+  { all: ['NOPAIN', 'KNOCK'], intent: 'emergency', weight: -1, window: 10, label: 'came out+no pain' },
   // appointment and place/time combinations
+  { all: ['FREE', 'TIME'], intent: 'appointment', weight: 1.2, window: 6, label: 'free+day' },
+  { all: ['FREE', 'CLOCK'], intent: 'appointment', weight: 1.2, window: 6, label: 'free+time' },
+  { all: ['AVAIL', 'OPEN'], intent: 'appointment', weight: 1.5, window: 4, label: 'slot+open' },
   { all: ['MOVE', 'TIME'], intent: 'appointment', weight: 0.8, window: 6, label: 'move+day' },
   { all: ['COMEIN', 'TIME'], intent: 'appointment', weight: 0.4, window: 8, label: 'come in+day' },
   { all: ['DOCTOR', 'TIME'], intent: 'appointment', weight: 0.5, window: 8, label: 'doctor+day' },
@@ -1332,7 +1712,7 @@ export const COMBOS: ComboDef[] = [
     all: ['NEED', 'VISIT'],
     intent: 'appointment',
     weight: 0.6,
-    window: 5,
+    window: 8,
     none: ['COST'],
     label: 'need+cleaning',
   },
@@ -1375,6 +1755,11 @@ export const WHOLE_MESSAGE: { intent: Intent; terms: string[]; onlyWhenOptedOut?
       'unsub',
       'remove',
       'stop stop',
+      'stopp',
+      'stop sending',
+      'not interested',
+      'no me interesa',
+      'no mas mensajes',
     ],
   },
   {
@@ -1390,6 +1775,7 @@ export const WHOLE_MESSAGE: { intent: Intent; terms: string[]; onlyWhenOptedOut?
       'comenzar',
       'iniciar',
       'reanudar',
+      'start again',
     ],
   },
   { intent: 'opt_in', terms: ['yes', 'y', 'yeah', 'yep', 'yea', 'si', 'ok start'], onlyWhenOptedOut: true },
@@ -1416,6 +1802,29 @@ export const WHOLE_MESSAGE: { intent: Intent; terms: string[]; onlyWhenOptedOut?
   },
 ];
 
+/** Whole-message keywords above that are Spanish: the reply (a confirmation, HELP) is then in Spanish. */
+export const SPANISH_WHOLE_MESSAGE = [
+  'alto',
+  'baja',
+  'parar',
+  'para',
+  'cancelar',
+  'detener',
+  'no mas',
+  'basta',
+  'no me interesa',
+  'no mas mensajes',
+  'comenzar',
+  'iniciar',
+  'reanudar',
+  'ayuda',
+  'informacion',
+  'que es esto',
+  'quien es',
+  'quien es este',
+  'necesito ayuda',
+];
+
 /** Words dropped before whole-message matching: they do not change what a lone keyword means. */
 export const FILLERS = [
   'please',
@@ -1429,6 +1838,7 @@ export const FILLERS = [
   'favor',
   'ahora',
   'gracias',
+  'porfa',
 ];
 
 /** Words that negate the concept right after them (or two after, across a bridge word like "me"). */

@@ -1,9 +1,8 @@
 import { classify, type IntentRule } from '../autoreply/classifier.js';
 import type { Intent, Language } from '../autoreply/lexicon.js';
-import type { OfficeStatus } from '../autoreply/office-hours.js';
 import { composeReply } from '../autoreply/replies.js';
 import { isTextableNumber } from '../phone.js';
-import { officeStatus } from '../practice/hours.js';
+import { type OfficeStatus, officeStatus } from '../practice/hours.js';
 import type { PracticeSettings } from '../practice/settings.js';
 
 export interface AutoReplyInput {
@@ -11,7 +10,7 @@ export interface AutoReplyInput {
   text: string;
   fromNumber: string;
   toNumber: string;
-  /** Twilio Advanced Opt-Out: STOP, START or HELP, already answered by Twilio itself. */
+  /** Twilio's OptOutType: STOP, START or HELP, already confirmed or answered by Twilio itself. */
   optOutType?: string;
   settings: PracticeSettings;
   rules?: readonly IntentRule[];
@@ -47,6 +46,40 @@ export interface AutoReplyDecision {
 }
 
 const SINGLE_WORD = /^[\p{L}]{2,16}$/u;
+
+type TwilioHandled = 'STOP' | 'START' | 'HELP';
+
+/**
+ * Twilio's default keyword handling: these whole messages (any case, surrounding spaces ignored) are confirmed or
+ * answered by Twilio itself. Everything else (plain language, Spanish) reaches us unanswered.
+ */
+const TWILIO_DEFAULT_KEYWORDS: Readonly<Record<string, TwilioHandled>> = {
+  STOP: 'STOP',
+  STOPALL: 'STOP',
+  UNSUBSCRIBE: 'STOP',
+  CANCEL: 'STOP',
+  END: 'STOP',
+  QUIT: 'STOP',
+  REVOKE: 'STOP',
+  OPTOUT: 'STOP',
+  START: 'START',
+  YES: 'START',
+  UNSTOP: 'START',
+  HELP: 'HELP',
+  INFO: 'HELP',
+};
+
+/**
+ * What Twilio has already confirmed or answered for this text: what OptOutType says, or, on a number with
+ * Twilio's default handling, one of its own keywords (VoIP.ms handles nothing: we always confirm there).
+ */
+function handledByTwilio(input: AutoReplyInput): TwilioHandled | null {
+  if (input.provider !== 'twilio') return null;
+  const type = input.optOutType?.trim().toUpperCase();
+  if (type === 'STOP' || type === 'START' || type === 'HELP') return type;
+  if ((input.settings.twilioKeywordHandling ?? 'default') !== 'default') return null;
+  return TWILIO_DEFAULT_KEYWORDS[input.text.trim().toUpperCase()] ?? null;
+}
 const CLOSED: OfficeStatus = { open: false, closesAt: null, nextOpenAt: null, isHoliday: false };
 
 /** Office status for the reply text; settings it cannot read count as closed (the emergency advice shows). */
@@ -60,8 +93,10 @@ function statusFor(settings: PracticeSettings, now: Date): OfficeStatus {
 
 /**
  * Decides, in memory, the auto-reply to an inbound text and any opt-out change.
- * - Twilio confirms STOP/START itself (Advanced Opt-Out): we record the change and never answer it.
- * - VoIP.ms does not: we send one confirmation, only when the opt-out (or opt-in) really changed.
+ * - What Twilio confirmed or answered itself (OptOutType, or its English keywords under its default handling):
+ *   we record the change and never answer it, so the patient gets one answer, not two.
+ * - Every other opt-out and opt-in (VoIP.ms always; Twilio for plain language and Spanish): we send one
+ *   confirmation, only when the opt-out (or opt-in) really changed. HELP is answered like any other intent.
  * - An opted-out sender gets nothing but that; short codes, alphanumeric senders and our own numbers get
  *   nothing at all; rate limits and the daily cap are enforced by the database when the reply is stored.
  */
@@ -76,42 +111,28 @@ function choose(input: AutoReplyInput, optedOut: boolean): ReplyChoice {
   });
   const trimmed = input.text.trim();
   const keyword = SINGLE_WORD.test(trimmed) ? trimmed.toUpperCase() : intent;
-  const optOutType = input.optOutType?.toUpperCase();
   const base = { language, keyword: null, confirmation: false } as const;
 
-  if (optOutType) {
-    // Twilio has already answered and (un)blocked the number; we only mirror the state.
-    if (optOutType === 'STOP')
-      return { ...base, intent: 'opt_out', reply: null, opt_out: 'out', keyword: optOutType };
-    if (optOutType === 'START')
-      return { ...base, intent: 'opt_in', reply: null, opt_out: 'in', keyword: optOutType };
-    return { ...base, intent, reply: null, opt_out: null };
-  }
+  const twilio = handledByTwilio(input);
+  // Twilio has already answered and (un)blocked the number; we only mirror the state.
+  const twilioKeyword = SINGLE_WORD.test(trimmed) ? trimmed.toUpperCase() : twilio;
+  if (twilio === 'STOP')
+    return { ...base, intent: 'opt_out', reply: null, opt_out: 'out', keyword: twilioKeyword };
+  if (twilio === 'START')
+    return { ...base, intent: 'opt_in', reply: null, opt_out: 'in', keyword: twilioKeyword };
+  if (twilio === 'HELP') return { ...base, intent: 'help', reply: null, opt_out: null };
+  // An OptOutType we do not know: Twilio dealt with it somehow; answering could double its reply.
+  if (input.optOutType?.trim()) return { ...base, intent, reply: null, opt_out: null };
+
   const silent =
     !isTextableNumber(input.fromNumber) ||
     input.fromNumber === input.toNumber ||
     (input.ownNumbers ?? []).includes(input.fromNumber);
   const text = (which: Intent) => (silent ? null : compose(input, which, language));
 
-  if (intent === 'opt_out') {
-    return {
-      ...base,
-      intent,
-      opt_out: 'out',
-      keyword,
-      confirmation: true,
-      reply: input.provider === 'voipms' ? text(intent) : null,
-    };
-  }
-  if (intent === 'opt_in') {
-    return {
-      ...base,
-      intent,
-      opt_out: 'in',
-      keyword,
-      confirmation: true,
-      reply: input.provider === 'voipms' ? text(intent) : null,
-    };
+  if (intent === 'opt_out' || intent === 'opt_in') {
+    const opt_out = intent === 'opt_out' ? 'out' : 'in';
+    return { ...base, intent, opt_out, keyword, confirmation: true, reply: text(intent) };
   }
   const reply = optedOut || !input.settings.autoReplyEnabled ? null : text(intent);
   return { ...base, intent, reply, opt_out: null };

@@ -1,36 +1,258 @@
-import {
-  type OfficeSettings,
-  type OfficeStatus,
-  isQuietHours as officeQuietHours,
-  officeStatus as officeStatusOf,
-} from '../autoreply/office-hours.js';
-import type { PracticeSettings } from './settings.js';
+// The practice's office hours, in its own time zone, with Intl only (no date library): open or closed, the next
+// opening, quiet hours, the office day, and times as a patient reads them. The one place that knows about hours. Local wall-clock times are
+// turned into instants per day, so days that are 23 or 25 hours long (DST changes) come out right.
 
-export type { OfficeStatus };
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
-type HoursSettings = Pick<PracticeSettings, 'timezone' | 'weeklyHours' | 'holidays'>;
+/** The hours part of the practice settings (voip_settings), as stored. */
+export interface OfficeSettings {
+  timezone: string;
+  /** Opening intervals per weekday as local "HH:MM" pairs; "24:00" closes at midnight, a close before the open runs past midnight. */
+  weeklyHours: Readonly<Partial<Record<string, readonly (readonly [string, string])[]>>>;
+  /** Closed days: bare "YYYY-MM-DD" strings or `{ date, name }` objects (voip_settings.holidays holds either). */
+  holidays: readonly unknown[];
+}
 
-/** voip_settings.holidays may hold bare "YYYY-MM-DD" strings or `{ date, name }` objects. */
-function officeSettings(settings: HoursSettings): OfficeSettings {
-  const holidays = settings.holidays.flatMap((holiday) =>
-    typeof holiday === 'string'
-      ? [{ date: holiday }]
-      : holiday && typeof (holiday as { date?: unknown }).date === 'string'
-        ? [holiday as { date: string; name?: string }]
-        : [],
-  );
+export interface OfficeStatus {
+  open: boolean;
+  closesAt: Date | null;
+  nextOpenAt: Date | null;
+  isHoliday: boolean;
+}
+
+export class OfficeSettingsError extends Error {
+  override name = 'OfficeSettingsError';
+}
+
+/** Quiet hours for texts we start ourselves: 20:00 to 08:00 local. */
+const QUIET_START_MINUTES = 20 * 60;
+const QUIET_END_MINUTES = 8 * 60;
+/** How far ahead to look for the next opening (covers long holiday closures). */
+const LOOKAHEAD_DAYS = 31;
+const DAY_MS = 86_400_000;
+const WEEKDAYS: Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timezone);
+  if (f === undefined) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone: timezone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
+    } catch {
+      throw new OfficeSettingsError(`unknown office timezone "${timezone}"`);
+    }
+    formatters.set(timezone, f);
+  }
+  return f;
+}
+
+function formattedParts(timezone: string, instant: number): LocalParts & { second: number } {
+  const parts = formatterFor(timezone).formatToParts(new Date(instant));
+  const get = (type: Intl.DateTimeFormatPartTypes): number => {
+    const part = parts.find((p) => p.type === type);
+    return part === undefined ? 0 : Number(part.value);
+  };
   return {
-    timezone: settings.timezone,
-    weeklyHours: settings.weeklyHours as OfficeSettings['weeklyHours'],
-    holidays,
+    year: get('year'),
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour') % 24,
+    minute: get('minute'),
+    second: get('second'),
   };
 }
 
-export const officeStatus = (settings: HoursSettings, now: Date): OfficeStatus =>
-  officeStatusOf(officeSettings(settings), now);
+// Zone offsets change only at quarter-hour boundaries (every real DST rule does), so one Intl lookup per zone
+// and quarter hour serves every instant in it: Intl formatting is the slowest step of a reply otherwise.
+const QUARTER_HOUR_MS = 900_000;
+const offsets = new Map<string, number>();
 
-export const isQuietHours = (settings: HoursSettings, now: Date): boolean =>
-  officeQuietHours(officeSettings(settings), now);
+/** Zone offset (local minus UTC, in ms) in force at an instant. */
+function offsetAt(timezone: string, instant: number): number {
+  const quarter = Math.floor(instant / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  const key = `${timezone}|${quarter}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const p = formattedParts(timezone, quarter);
+    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - quarter;
+    if (offsets.size > 50_000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+function localParts(timezone: string, instant: number): LocalParts & { second: number } {
+  const local = new Date(instant + offsetAt(timezone, instant));
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+  };
+}
+
+/**
+ * The instant at which the local clock shows the given date and minute of day. A time skipped by a spring-forward
+ * change maps to the same distance after the change; a time repeated at fall-back maps to its first occurrence.
+ */
+function localToInstant(timezone: string, year: number, month: number, day: number, minutes: number): number {
+  const wall = Date.UTC(year, month - 1, day, 0, minutes);
+  const first = wall - offsetAt(timezone, wall);
+  const second = wall - offsetAt(timezone, first);
+  if (first === second) {
+    // Prefer the earlier instant when the wall time happens twice.
+    const earlier = first - 3_600_000;
+    return wall - offsetAt(timezone, earlier) === earlier ? earlier : first;
+  }
+  return Math.max(first, second);
+}
+
+function parseClock(value: string, where: string): number {
+  const text = typeof value === 'string' ? value.trim() : '';
+  const colon = text.indexOf(':');
+  const hours = Number(colon < 0 ? text : text.slice(0, colon));
+  const minutes = colon < 0 ? 0 : Number(text.slice(colon + 1));
+  if (
+    text.length === 0 ||
+    !Number.isInteger(hours) ||
+    !Number.isInteger(minutes) ||
+    hours < 0 ||
+    minutes < 0 ||
+    minutes > 59 ||
+    hours * 60 + minutes > 24 * 60
+  ) {
+    throw new OfficeSettingsError(`office hours for ${where}: "${value}" is not a time like "08:30"`);
+  }
+  return hours * 60 + minutes;
+}
+
+function dateKey(year: number, month: number, day: number): string {
+  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+function isHolidayDate(settings: OfficeSettings, key: string): boolean {
+  return (settings.holidays ?? []).some(
+    (h) => h === key || (typeof h === 'object' && h !== null && (h as { date?: unknown }).date === key),
+  );
+}
+
+/** Opening intervals (instants) of one local calendar day, empty on holidays. */
+function intervalsOn(settings: OfficeSettings, year: number, month: number, day: number): [number, number][] {
+  if (isHolidayDate(settings, dateKey(year, month, day))) return [];
+  const weekday = WEEKDAYS[new Date(Date.UTC(year, month - 1, day)).getUTCDay()]!;
+  const out: [number, number][] = [];
+  for (const interval of settings.weeklyHours?.[weekday] ?? []) {
+    const [from, to] = interval;
+    const open = parseClock(from, weekday);
+    let close = parseClock(to, weekday);
+    if (close <= open) close += 24 * 60; // runs past midnight
+    const openAt = localToInstant(settings.timezone, year, month, day, open);
+    const closeAt = localToInstant(settings.timezone, year, month, day, close);
+    if (closeAt > openAt) out.push([openAt, closeAt]);
+  }
+  return out.sort((a, b) => a[0] - b[0]);
+}
+
+function addDays(year: number, month: number, day: number, days: number): [number, number, number] {
+  const d = new Date(Date.UTC(year, month - 1, day) + days * DAY_MS);
+  return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
+}
+
+/** Whether the office is open at `now`, when it closes, when it next opens, and whether today is a holiday. */
+export function officeStatus(settings: OfficeSettings, now: Date): OfficeStatus {
+  const t = now.getTime();
+  const today = localParts(settings.timezone, t);
+  const isHoliday = isHolidayDate(settings, dateKey(today.year, today.month, today.day));
+
+  // Yesterday too: an interval that runs past midnight may still be open.
+  const intervals: [number, number][] = [];
+  for (let offset = -1; offset <= LOOKAHEAD_DAYS; offset++) {
+    const [y, m, d] = addDays(today.year, today.month, today.day, offset);
+    intervals.push(...intervalsOn(settings, y, m, d));
+    if (offset >= 1 && intervals.some(([openAt]) => openAt > t)) break;
+  }
+  intervals.sort((a, b) => a[0] - b[0]);
+
+  let closesAt: number | null = null;
+  for (const [openAt, closeAt] of intervals) {
+    if (openAt <= t && t < closeAt) {
+      closesAt = closeAt;
+      // Back-to-back intervals ("08:00-12:00", "12:00-17:00") read as one opening.
+      for (const [nextOpen, nextClose] of intervals) {
+        if (nextOpen <= closesAt && nextClose > closesAt) closesAt = nextClose;
+      }
+      break;
+    }
+  }
+  let nextOpenAt: number | null = null;
+  for (const [openAt] of intervals) {
+    if (openAt > t && (closesAt === null || openAt > closesAt)) {
+      nextOpenAt = openAt;
+      break;
+    }
+  }
+  return {
+    open: closesAt !== null,
+    closesAt: closesAt === null ? null : new Date(closesAt),
+    nextOpenAt: nextOpenAt === null ? null : new Date(nextOpenAt),
+    isHoliday,
+  };
+}
+
+/** 20:00 to 08:00 in the office's time zone: automated texts we start ourselves wait until morning. */
+export function isQuietHours(settings: OfficeSettings, now: Date): boolean {
+  const p = localParts(settings.timezone, now.getTime());
+  const minutes = p.hour * 60 + p.minute;
+  return minutes >= QUIET_START_MINUTES || minutes < QUIET_END_MINUTES;
+}
+
+const displayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A local time for a patient: "Mon, 8:00 AM" in English, "lun 08:00" in Spanish; with `timeOnly`,
+ * "5:00 PM" / "17:00" (for a time later the same day).
+ */
+export function formatOfficeTime(
+  settings: Pick<OfficeSettings, 'timezone'>,
+  instant: Date,
+  language: 'en' | 'es',
+  timeOnly = false,
+): string {
+  formatterFor(settings.timezone); // validates the zone with a clear error
+  const key = `${settings.timezone}|${language}|${timeOnly}`;
+  let f = displayFormatters.get(key);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat(language === 'es' ? 'es-US' : 'en-US', {
+      timeZone: settings.timezone,
+      ...(timeOnly ? {} : { weekday: 'short' as const }),
+      hour: 'numeric',
+      minute: '2-digit',
+      hourCycle: language === 'es' ? 'h23' : 'h12',
+    });
+    displayFormatters.set(key, f);
+  }
+  return f.format(instant);
+}
 
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
 

@@ -15,7 +15,14 @@ export interface PracticeSettings {
   officeLine: string | null;
   emergencyLine: string | null;
   address: string | null;
+  /**
+   * Twilio numbers: 'default' when Twilio's default keyword handling confirms its English keywords itself,
+   * 'advanced' with Advanced Opt-Out (Twilio reports what it handled in OptOutType). Absent means 'default'.
+   */
+  twilioKeywordHandling?: TwilioKeywordHandling;
 }
+
+export type TwilioKeywordHandling = 'default' | 'advanced';
 
 interface SettingsRow {
   practice_name: string;
@@ -27,6 +34,7 @@ interface SettingsRow {
   office_line: string | null;
   emergency_line: string | null;
   address: string | null;
+  twilio_keyword_handling?: string | null;
 }
 
 /** Used when even the default row is missing, so a call is still answered sensibly. */
@@ -48,6 +56,7 @@ export const DEFAULT_PRACTICE_SETTINGS: PracticeSettings = {
   officeLine: null,
   emergencyLine: null,
   address: null,
+  twilioKeywordHandling: 'default',
 };
 
 const TTL_MS = 60_000;
@@ -80,7 +89,7 @@ export function clearPracticeSettingsCache(): void {
 async function fetchSettings(db: Queryable, provider: string, number: string): Promise<PracticeSettings> {
   const { rows } = await db.query<SettingsRow>(
     `SELECT practice_name, timezone, weekly_hours, holidays, auto_reply_enabled, missed_call_text_back,
-            office_line, emergency_line, address
+            office_line, emergency_line, address, twilio_keyword_handling
      FROM voip_settings
      WHERE (provider IN ($1, 'any') AND phone_number = $2) OR (provider = 'any' AND phone_number = '*')
      ORDER BY (phone_number = '*'), (provider = 'any')
@@ -99,5 +108,6 @@ async function fetchSettings(db: Queryable, provider: string, number: string): P
     officeLine: row.office_line,
     emergencyLine: row.emergency_line,
     address: row.address,
+    twilioKeywordHandling: row.twilio_keyword_handling === 'advanced' ? 'advanced' : 'default',
   };
 }

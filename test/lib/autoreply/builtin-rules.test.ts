@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULES } from '../../../lib/autoreply/builtin-rules.js';
 import { classify } from '../../../lib/autoreply/classifier.js';
 import { INTENTS } from '../../../lib/autoreply/lexicon.js';
-import { officeStatus } from '../../../lib/autoreply/office-hours.js';
 import { composeReply } from '../../../lib/autoreply/replies.js';
 import { migrate } from '../../../lib/db/migrate.js';
 import { createPgliteDb } from '../../../lib/db/pglite.js';
+import { officeStatus } from '../../../lib/practice/hours.js';
 import { loadCorpus, officeSettings } from './factories.js';
 
 const SEED = readFileSync(

@@ -22,12 +22,12 @@ function misses(results: { m: LabelledMessage; c: Classification }[]): string[] 
 describe('classify on the labelled corpus', () => {
   const corpus = loadCorpus('corpus.jsonl');
 
-  it('holds at least 320 messages in both languages', () => {
+  it('holds at least 800 messages in both languages', () => {
     // Prepare / Act
     const spanish = corpus.filter((m) => classify(m.text).language === 'es');
     // Assess
-    expect(corpus.length).toBeGreaterThanOrEqual(320);
-    expect(spanish.length).toBeGreaterThan(60);
+    expect(corpus.length).toBeGreaterThanOrEqual(800);
+    expect(spanish.length).toBeGreaterThan(200);
   });
 
   it('scores at least 95% overall', () => {
@@ -58,14 +58,28 @@ describe('classify on the labelled corpus', () => {
 });
 
 describe('classify on held-out messages (never used for tuning)', () => {
-  it('scores at least 90%', () => {
-    // Prepare
-    const holdout = loadCorpus('corpus-holdout.jsonl');
+  const holdout = loadCorpus('corpus-holdout.jsonl');
+
+  it('holds at least 200 messages', () => {
+    expect(holdout.length).toBeGreaterThanOrEqual(200);
+  });
+
+  it('scores at least 97%', () => {
     // Act
-    const { accuracy, results } = score(holdout);
+    const { accuracy } = score(holdout);
     console.info(`holdout accuracy ${(accuracy * 100).toFixed(1)}% of ${holdout.length}`);
+    // Assess (the figure only: the messages missed are not printed, so nobody tunes on them by accident)
+    expect(accuracy).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it('catches every emergency and every opt-out, and takes nothing else for an opt-out', () => {
+    // Act
+    const { results } = score(holdout);
+    const critical = results.filter(({ m }) => m.intent === 'emergency' || m.intent === 'opt_out');
+    const falseOptOuts = results.filter(({ m, c }) => m.intent !== 'opt_out' && c.intent === 'opt_out');
     // Assess
-    expect(accuracy, misses(results).join('\n')).toBeGreaterThanOrEqual(0.9);
+    expect(critical.filter(({ m, c }) => m.intent !== c.intent).length).toBe(0);
+    expect(falseOptOuts.length).toBe(0);
   });
 });
 
@@ -91,6 +105,27 @@ describe('classify behaviour', () => {
     ['HELP', 'help'],
     ['START', 'opt_in'],
     ['thanks!', 'default'],
+    // emergencies told as events, and bleeding that goes on
+    ['me caí y se me salió un diente', 'emergency'],
+    ['a mi hijo le pegaron con una pelota y se le aflojó un diente', 'emergency'],
+    ["it still hasn't stopped bleeding", 'emergency'],
+    ['the bleeding stopped, thanks', 'default'],
+    ['chipped a tooth but it doesnt hurt, can you see me friday', 'appointment'],
+    // stops in plain words, and stops not meant
+    ['favor de no contactarme', 'opt_out'],
+    ['cancel all texts', 'opt_out'],
+    ['I texted stop by mistake, start again please', 'opt_in'],
+    ['quiero recibir los mensajes otra vez', 'opt_in'],
+    // appointment requests without the word appointment
+    ['can we do next week instead', 'appointment'],
+    ['are you free tuesday at 4', 'appointment'],
+    ['any spots open this week?', 'appointment'],
+    ['are you open saturday', 'hours'],
+    // place vs topic, help vs the word help
+    ['my new address is 10 Main St, please update my file', 'default'],
+    ['which bus goes to your office', 'location'],
+    ['thanks for your help today', 'default'],
+    ['who sent this', 'help'],
   ] as const)('%s -> %s', (text, intent) => {
     // Act
     const result = classify(text);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IntentRule } from '../../../lib/autoreply/classifier.js';
 import type { Intent } from '../../../lib/autoreply/lexicon.js';
-import type { OfficeSettings } from '../../../lib/autoreply/office-hours.js';
+import type { OfficeSettings } from '../../../lib/practice/hours.js';
 
 export interface LabelledMessage {
   text: string;

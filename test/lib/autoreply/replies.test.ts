@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { INTENTS } from '../../../lib/autoreply/lexicon.js';
-import { officeStatus } from '../../../lib/autoreply/office-hours.js';
 import {
   composeReply,
   fillTemplate,
   MAX_REPLY_LENGTH,
   type ReplyContext,
 } from '../../../lib/autoreply/replies.js';
+import { officeStatus } from '../../../lib/practice/hours.js';
 import { intentRule, officeSettings } from './factories.js';
 
 const TUESDAY_10AM = new Date('2025-06-10T14:00:00Z'); // 10:00 EDT, open until 17:00
@@ -135,7 +135,48 @@ describe('composeReply', () => {
       replyContext(TUESDAY_10AM, { officeLine: null, address: '' }),
     );
     // Assess
-    expect(reply).toBe('Bright Smiles Dental is at our office. Need directions? Call our office.');
+    expect(reply).toBe(
+      'Bright Smiles Dental: Our team will text you our address. Need directions? Reply here and we will help.',
+    );
+  });
+
+  it.each([
+    ['en', 'hours', /^We are open now until 5:00\s?PM\.$/],
+    ['en', 'insurance', /^We work with most dental insurance plans and offer payment options\. Reply here/],
+    ['en', 'help', /^For help, reply with your question/],
+    ['en', 'default', /^Thanks for your message\. We are open now until 5:00\s?PM\.$/],
+    ['en', 'opt_out', /^You are unsubscribed from our texts/],
+    ['es', 'hours', /^Estamos abiertos ahora hasta las 17:00\.$/],
+    ['es', 'insurance', /^Trabajamos con la mayoría de los seguros dentales/],
+    ['es', 'appointment', /^¡Gracias por escribir! Para hacer, cambiar o cancelar una cita responda con/],
+  ] as const)(
+    'writes whole sentences in %s %s when the practice set neither name nor line',
+    (lang, intent, expected) => {
+      // Prepare: the column default of voip_settings.practice_name, no office line
+      const ctx = replyContext(TUESDAY_10AM, {
+        practiceName: 'our office',
+        officeLine: null,
+        emergencyLine: null,
+      });
+      // Act
+      const reply = composeReply(intent, lang, ctx);
+      // Assess
+      expect(reply).toMatch(expected);
+      expect(reply).not.toMatch(/our office[:.]|works with|Office line|Teléfono|\[|\|/);
+    },
+  );
+
+  it('keeps the old fallbacks in a practice’s own rule text', () => {
+    // Prepare
+    const rules = [intentRule({ intent: 'hours', responseText: '{practice_name}: call {office_line}.' })];
+    // Act
+    const reply = composeReply(
+      'hours',
+      'en',
+      replyContext(TUESDAY_10AM, { practiceName: '', officeLine: null, rules }),
+    );
+    // Assess
+    expect(reply).toBe('our office: call our office.');
   });
 });
 
@@ -145,5 +186,15 @@ describe('fillTemplate', () => {
     const text = fillTemplate('Hi {name}, {unknown} {name}', { name: 'Ana' });
     // Assess
     expect(text).toBe('Hi Ana, {unknown} Ana');
+  });
+
+  it('reads [A|B] as A when A is configured, else B, and keeps brackets without placeholders', () => {
+    // Act
+    const withName = fillTemplate('Hi[ from {name}|]! [Call {line}.|Reply here.] [sic]', {
+      name: 'Ana',
+      line: '',
+    });
+    // Assess
+    expect(withName).toBe('Hi from Ana! Reply here. [sic]');
   });
 });

@@ -4,8 +4,8 @@ import {
   isQuietHours,
   OfficeSettingsError,
   officeStatus,
-} from '../../../lib/autoreply/office-hours.js';
-import { officeSettings } from './factories.js';
+} from '../../../lib/practice/hours.js';
+import { officeSettings } from '../autoreply/factories.js';
 
 const everyDay = (from: string, to: string) => ({
   mon: [[from, to]] as [string, string][],
@@ -106,6 +106,16 @@ describe('officeStatus', () => {
       nextOpenAt: new Date('2025-12-26T13:00:00Z'),
       isHoliday: true,
     });
+  });
+
+  it('reads holidays stored as bare dates, as voip_settings may hold them', () => {
+    // Prepare: Thursday 2025-12-25 10:00 EST, stored as a plain string beside an object
+    const settings = officeSettings({ holidays: ['2025-12-25', { date: '2026-01-01' }, 42, null] });
+    // Act
+    const status = officeStatus(settings, new Date('2025-12-25T15:00:00Z'));
+    // Assess
+    expect(status.open).toBe(false);
+    expect(status.isHoliday).toBe(true);
   });
 
   it('skips a holiday when looking for the next opening', () => {
