@@ -241,5 +241,5 @@ describe('migrate', () => {
     const second = await cli(['migrate'], { env });
     expect(first.stdout).toMatch(/^applied: 1732500000000_init/);
     expect(second.stdout).toContain('nothing to apply');
-  });
+  }, 180_000); // two CLI processes, each starting an embedded Postgres and applying every migration
 });
