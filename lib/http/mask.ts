@@ -8,7 +8,9 @@
 const SID = /^[A-Z]{2}[0-9a-fA-F]{32}$/;
 const WORD = /^[A-Za-z][A-Za-z_-]{0,39}$/;
 const SMALL_NUMBER = /^-?\d{1,6}(?:\.\d{1,6})?$/;
-const DATE = /^[A-Za-z0-9 ,:+./-]{1,40}$/;
+/** ISO / VoIP.ms (`2024-05-06 10:15:00`), Twilio's RFC 2822 (`Tue, 10 Mar 2026 14:02:24 +0000`), `00:01:02`. */
+const DATE =
+  /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$|^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$|^\d{1,3}:\d{2}:\d{2}$/;
 
 /** Lower-cased field name → the shape its value must have to be kept in clear. */
 const SAFE_FIELDS = new Map<string, RegExp>([
@@ -62,8 +64,9 @@ const SAFE_FIELDS = new Map<string, RegExp>([
     DATE,
   ]),
   // VoIP.ms ids: the SMS id (digits), the call's uniqueid (`1715000000.42`), a recording id, the account.
-  ['id', /^\d{1,12}$/],
-  ['uniqueid', /^\d{1,12}(?:\.\d{1,12})?$/],
+  // Bounded so that no 10-digit number passes as an id: longer ones are masked like phone numbers.
+  ['id', /^\d{1,9}$/],
+  ['uniqueid', /^\d{9,11}\.\d{1,9}$/],
   ['callrecording', /^[A-Za-z0-9+/=_-]{1,64}$/],
   ['account', /^\d{1,9}(?:_[A-Za-z0-9]{1,32})?$/],
 ]);

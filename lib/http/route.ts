@@ -10,7 +10,6 @@ import { checkRoutePath } from './route-path.js';
 import { sealRequest } from './sealed-request.js';
 import { checkTwilioShape } from './twilio-shape.js';
 import type { CallerCheck } from './verify.js';
-import { wellFormed } from './well-formed.js';
 import {
   loggedPayload,
   type PendingLog,
@@ -18,6 +17,7 @@ import {
   withPendingLog,
   writeWebhookLog,
 } from './webhook-log.js';
+import { wellFormed } from './well-formed.js';
 
 export interface RouteContext {
   request: WebhookRequest;
