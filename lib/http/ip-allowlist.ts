@@ -17,7 +17,16 @@ export class IpAllowList {
       .split(',')
       .map((entry) => entry.trim())
       .filter(Boolean);
-    for (const entry of entries) addEntry(list, entry);
+    // Every bad entry is named at once, so one deploy fixes them all.
+    const problems: string[] = [];
+    for (const entry of entries) {
+      try {
+        addEntry(list, entry);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+    if (problems.length > 0) throw new Error(problems.join('; '));
     return new IpAllowList(list, entries.length);
   }
 
