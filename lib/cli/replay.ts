@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { Queryable } from '../db/index.js';
+import { routePath } from '../http/route-path.js';
 import { openRequest } from '../http/sealed-request.js';
 import { readFunctions } from '../local/routes.js';
 
@@ -67,9 +68,16 @@ export async function replay(
       result.skipped = 'refused the first time';
       continue;
     }
-    const fn = functions.find((f) => f.http.some((route) => route.path === row.endpoint));
+    // The handler is chosen by the sealed (authenticated) path, never by the plaintext endpoint column.
+    const event = openRequest(Buffer.from(row.sealed), options.key);
+    const sealedPath = routePath(event);
+    const fn = functions.find((f) => f.http.some((route) => route.path === sealedPath));
     if (!fn) {
-      result.skipped = 'no function serves this endpoint';
+      result.skipped = 'no function serves the sealed path';
+      continue;
+    }
+    if (sealedPath !== row.endpoint && event.rawPath !== row.endpoint) {
+      result.skipped = 'endpoint column does not match the sealed path';
       continue;
     }
     if (!handlers.has(fn.name)) {
@@ -78,7 +86,6 @@ export async function replay(
       };
       handlers.set(fn.name, module.handler);
     }
-    const event = openRequest(Buffer.from(row.sealed), options.key);
     const context = { awsRequestId: `replay-${row.id}-${randomUUID()}`, functionName: fn.name } as Context;
     result.after = (await handlers.get(fn.name)!(event, context)).statusCode;
   }

@@ -14,6 +14,8 @@ export interface WebhookLogRow {
   /** The invocation's id: one row per request, so a log deferred and written twice is kept once. */
   request_id: string | null;
   idempotency_token: string | null;
+  /** Refused before the caller was recognised: written small and within the refusal budget (refusal-log.ts). */
+  refused?: boolean;
   /** Sealed raw request for replay (see sealed-request.ts); a hex string when deferred through the queue. */
   raw_request_encrypted?: Buffer | string | null;
 }

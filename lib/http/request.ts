@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BadRequestError, MethodNotAllowedError, PayloadTooLargeError } from './errors.js';
+import { routePath } from './route-path.js';
+import { wellFormed } from './well-formed.js';
 
 /** Form and query parameters with every value kept: repeated keys and blank values matter to signatures. */
 export type Params = Record<string, string[]>;
@@ -7,6 +9,7 @@ export type Params = Record<string, string[]>;
 /** The decoded HTTP request, the same whether it came from API Gateway or the local gateway. */
 export interface WebhookRequest {
   method: string;
+  /** The path the route sees: rawPath, less a named stage's prefix on the default endpoint (route-path.ts). */
   path: string;
   rawQuery: string;
   /** Header names lower-cased. */
@@ -65,7 +68,7 @@ export function decodeRequest(
 
   return {
     method,
-    path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
+    path: routePath(event),
     rawQuery,
     headers,
     sourceIp: event.requestContext?.http?.sourceIp ?? '',
@@ -104,7 +107,8 @@ function parseBody(rawBody: string, contentType: string): { fields: Params; json
   }
   let json: unknown;
   try {
-    json = JSON.parse(rawBody);
+    // JSON may escape a lone surrogate ("\ud800"), which jsonb refuses: made well-formed here, once.
+    json = wellFormed(JSON.parse(rawBody));
   } catch {
     throw new BadRequestError('body is not valid JSON');
   }

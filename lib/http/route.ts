@@ -2,10 +2,13 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { type Config, getConfig } from '../config.js';
 import { countMetric, logger } from '../observability.js';
-import { ForbiddenError, HttpError } from './errors.js';
+import { BadRequestError, HttpError } from './errors.js';
+import { budgetKey, refusedPayload } from './refusal-log.js';
 import { decodeRequest, type WebhookRequest } from './request.js';
 import { refusal, type WebhookResponse } from './responses.js';
+import { checkRoutePath } from './route-path.js';
 import { sealRequest } from './sealed-request.js';
+import { checkTwilioShape } from './twilio-shape.js';
 import type { CallerCheck } from './verify.js';
 import {
   loggedPayload,
@@ -14,6 +17,7 @@ import {
   withPendingLog,
   writeWebhookLog,
 } from './webhook-log.js';
+import { wellFormed } from './well-formed.js';
 
 export interface RouteContext {
   request: WebhookRequest;
@@ -23,7 +27,7 @@ export interface RouteContext {
 
 export interface RouteSpec<Input> {
   provider: 'twilio' | 'voipms';
-  /** Route name for logs and metrics, e.g. `twilio/sms/status`. */
+  /** Route name for logs and metrics, e.g. `twilio/sms/status`; its path is `/webhooks/<name>`, exactly. */
   name: string;
   methods: readonly ('GET' | 'POST')[];
   /** Who may call: Twilio signature or VoIP.ms IP + token. */
@@ -35,7 +39,8 @@ export interface RouteSpec<Input> {
   successStatus?: number;
   /**
    * The answer when handling fails unexpectedly. Twilio voice needs TwiML even then (otherwise the caller
-   * hears "an application error has occurred"); other routes answer 503 so the provider retries.
+   * hears "an application error has occurred"); other routes answer 503 so the provider retries. A route
+   * with a fallback also answers it when the Lambda deadline comes near (DEADLINE_MARGIN_MS).
    */
   fallback?: (error: unknown) => WebhookResponse;
 }
@@ -61,10 +66,15 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
   const before = async (request: WebhookMiddyRequest) => {
     const state: State = { started: performance.now(), signatureValid: null };
     request.webhookState = state;
+    // Lone surrogates become U+FFFD before anything reads the event: jsonb could not store them.
+    request.event = wellFormed(request.event);
     states.set(request.event, state);
     const config = await getConfig();
     state.request = decodeRequest(request.event, spec.methods);
-    state.sealed = config.replayKey ? sealRequest(request.event, config.replayKey) : null;
+    // The request's shape is checked before its signature, so a signature cannot be reused elsewhere.
+    checkRoutePath(state.request.path, `/webhooks/${spec.name}`);
+    if (spec.provider === 'twilio') checkTwilioShape(spec.name, state.request);
+    else refuseRepeatedQueryKeys(state.request);
     try {
       spec.verify(state.request, config);
       state.signatureValid = true;
@@ -72,6 +82,8 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
       state.signatureValid = false;
       throw error;
     }
+    // Only a request from a recognised caller is kept whole (sealed) for replay.
+    state.sealed = config.replayKey ? sealRequest(request.event, config.replayKey) : null;
     // Accepted: the log row, as it will read if all goes well, rides on the handler's first statement.
     state.pending = {
       row: logRow(spec, request, state, spec.successStatus ?? 200, null),
@@ -86,8 +98,20 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
     if (error) request.response = answerFor(error, spec);
     const response = request.response as WebhookResponse;
     countMetric('Request', { route: spec.name, status: String(response.statusCode) });
-    if (error instanceof ForbiddenError) countMetric('RequestRefused', { route: spec.name });
-    await writeWebhookLog(logRow(spec, request, state, response.statusCode, error ?? null), state.pending);
+    const refused = state.signatureValid !== true && error instanceof HttpError && error.statusCode < 500;
+    if (!refused) {
+      await writeWebhookLog(logRow(spec, request, state, response.statusCode, error ?? null), state.pending);
+      return;
+    }
+    countMetric('RequestRefused', { route: spec.name });
+    const exhausted = await writeWebhookLog(refusedRow(spec, request, state, response.statusCode, error));
+    if (exhausted) {
+      countMetric('RefusalBudgetExhausted', { route: spec.name });
+      logger.warn('refusal budget exhausted; further refusals counted, not logged', {
+        route: spec.name,
+        source: budgetKey(request.event.requestContext?.http?.sourceIp),
+      });
+    }
   };
 
   return { before, after: finish, onError: finish };
@@ -116,6 +140,31 @@ function logRow(
   };
 }
 
+/** A refused request's row: small, no raw request, within its source's budget (refusal-log.ts). */
+function refusedRow(
+  spec: RouteSpec<unknown>,
+  request: WebhookMiddyRequest,
+  state: State,
+  statusCode: number,
+  error: Error,
+): WebhookLogRow {
+  return {
+    ...logRow(spec, request, { ...state, sealed: null }, statusCode, error),
+    endpoint: (request.event.rawPath ?? '').slice(0, 200),
+    method: (request.event.requestContext?.http?.method ?? 'UNKNOWN').slice(0, 16),
+    payload: refusedPayload(request.event, state.request),
+    error: error.message.slice(0, 200),
+    idempotency_token: null,
+    refused: true,
+  };
+}
+
+/** Every key once: a repeated `token` (or any key) would be read one way here and another way elsewhere. */
+function refuseRepeatedQueryKeys(request: WebhookRequest): void {
+  const key = Object.keys(request.query).find((name) => request.query[name]!.length > 1);
+  if (key !== undefined) throw new BadRequestError(`query parameter ${key.slice(0, 40)} repeated`);
+}
+
 function answerFor(error: Error, spec: RouteSpec<unknown>): WebhookResponse {
   if (error instanceof HttpError && error.statusCode < 500) return refusal(error);
   logger.error('webhook handling failed', { route: spec.name, error: error.message });
@@ -124,9 +173,42 @@ function answerFor(error: Error, spec: RouteSpec<unknown>): WebhookResponse {
   return refusal(new HttpError(503, 'temporarily unavailable, retry later'));
 }
 
+/** How long before the Lambda deadline a route with a fallback gives up waiting and answers it. */
+export const DEADLINE_MARGIN_MS = 1500;
+
+type Handler = (event: Event, context: Context) => Promise<WebhookResponse>;
+
+/**
+ * The route's answer, or its fallback if the answer is not ready DEADLINE_MARGIN_MS before the Lambda
+ * deadline: a timed-out Lambda answers a bare 5xx, and Twilio then tells the caller "an application error
+ * has occurred". The late work goes on while the container lives and writes its own log row when done.
+ */
+async function beforeDeadline(
+  answer: Promise<WebhookResponse>,
+  context: Context,
+  spec: RouteSpec<unknown>,
+  fallback: NonNullable<RouteSpec<unknown>['fallback']>,
+): Promise<WebhookResponse> {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return answer;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), Math.max(remaining - DEADLINE_MARGIN_MS, 0));
+  });
+  try {
+    const first = await Promise.race([answer, deadline]);
+    if (first !== 'deadline') return first;
+    countMetric('DeadlineFallback', { route: spec.name });
+    logger.error('answering the fallback before the Lambda deadline', { route: spec.name, remaining });
+    return fallback(new Error('Lambda deadline near'));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Builds a Lambda handler for one webhook route: checks, action and response in one readable spec. */
-export function webhookRoute<Input>(spec: RouteSpec<Input>) {
-  return middy<Event, WebhookResponse>()
+export function webhookRoute<Input>(spec: RouteSpec<Input>): Handler {
+  const handler = middy<Event, WebhookResponse>()
     .use(webhookEnvelope(spec as RouteSpec<unknown>))
     .handler(async (event, context) => {
       const state = states.get(event)!;
@@ -137,4 +219,8 @@ export function webhookRoute<Input>(spec: RouteSpec<Input>) {
         spec.handle(input, { request, config, requestId: context?.awsRequestId ?? '' }),
       );
     });
+  const fallback = spec.fallback;
+  if (!fallback) return (event, context) => handler(event, context);
+  return (event, context) =>
+    beforeDeadline(handler(event, context), context, spec as RouteSpec<unknown>, fallback);
 }

@@ -15,7 +15,12 @@ export function sealRequest(event: APIGatewayProxyEventV2, key: Buffer): Buffer 
     headers: event.headers,
     body: event.body,
     isBase64Encoded: event.isBase64Encoded,
-    requestContext: { http: event.requestContext?.http },
+    // Stage and domain decide the route's path (route-path.ts), so replay dispatches as the request arrived.
+    requestContext: {
+      http: event.requestContext?.http,
+      stage: event.requestContext?.stage,
+      domainName: event.requestContext?.domainName,
+    },
   };
   const sealed = Buffer.concat([cipher.update(JSON.stringify(kept), 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), sealed]);
@@ -39,12 +44,12 @@ export function openRequest(sealed: Buffer, key: Buffer): APIGatewayProxyEventV2
     requestContext: {
       accountId: 'replay',
       apiId: 'replay',
-      domainName: 'replay',
+      domainName: kept.requestContext?.domainName ?? 'replay',
       domainPrefix: 'replay',
       http,
       requestId: `replay-${Date.now().toString(36)}`,
       routeKey: `${http.method} ${kept.rawPath}`,
-      stage: '$default',
+      stage: kept.requestContext?.stage ?? '$default',
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
     },

@@ -3,13 +3,23 @@ import { defer, defineAction } from '../ingest/action.js';
 import { logger } from '../observability.js';
 import { insertParams, insertSql, type PendingLog, type WebhookLogRow } from './log-row.js';
 import { maskPayload } from './mask.js';
+import { REFUSED_INSERT_SQL, refusedInsertParams } from './refusal-log.js';
 import type { WebhookRequest } from './request.js';
 
 export { carryingPendingLog, type PendingLog, type WebhookLogRow, withPendingLog } from './log-row.js';
 
-export const insertWebhookLog = defineAction('webhook_logs.insert', async (db, row: WebhookLogRow) => {
-  await db.query(insertSql(0), insertParams(row));
-});
+/** Inserts the row; a refused one spends its source's budget and reports whether it just ran out. */
+export const insertWebhookLog = defineAction(
+  'webhook_logs.insert',
+  async (db, row: WebhookLogRow): Promise<{ budgetExhausted: boolean }> => {
+    if (!row.refused) {
+      await db.query(insertSql(0), insertParams(row));
+      return { budgetExhausted: false };
+    }
+    const { rows } = await db.query<{ exhausted: boolean }>(REFUSED_INSERT_SQL, refusedInsertParams(row));
+    return { budgetExhausted: rows[0]?.exhausted === true };
+  },
+);
 
 /** The masked view of a request kept in webhook_logs.payload: query and body fields, never secrets or PHI. */
 export function loggedPayload(request: WebhookRequest | undefined, rawBodyLength: number): unknown {
@@ -21,18 +31,21 @@ export function loggedPayload(request: WebhookRequest | undefined, rawBodyLength
   });
 }
 
-/** Writes the row, or corrects the one already written; never throws, so logging cannot turn an answer into an error. */
-export async function writeWebhookLog(row: WebhookLogRow, pending?: PendingLog): Promise<void> {
+/**
+ * Writes the row, or corrects the one already written; never throws, so logging cannot turn an answer into
+ * an error. Resolves true when a refused row found its source's budget just exhausted.
+ */
+export async function writeWebhookLog(row: WebhookLogRow, pending?: PendingLog): Promise<boolean> {
   try {
     if (pending?.written) {
-      if (pending.row.status_code === row.status_code && row.error === null) return;
+      if (pending.row.status_code === row.status_code && row.error === null) return false;
       await (await getDb()).query(
         'UPDATE webhook_logs SET status_code = $2, error = $3, duration_ms = $4 WHERE request_id = $1',
         [row.request_id, row.status_code, row.error, row.duration_ms],
       );
-      return;
+      return false;
     }
-    await insertWebhookLog.run(await getDb(), row, { replay: false });
+    return (await insertWebhookLog.run(await getDb(), row, { replay: false })).budgetExhausted;
   } catch (error) {
     if (error instanceof DatabaseUnavailableError) {
       const sealed = row.raw_request_encrypted;
@@ -46,8 +59,26 @@ export async function writeWebhookLog(row: WebhookLogRow, pending?: PendingLog):
           status: row.status_code,
         }),
       );
-      return;
+      return false;
     }
-    logger.error('webhook log not written', { error: (error as Error).message, endpoint: row.endpoint });
+    return writeBareLog(row, error as Error);
   }
+}
+
+/**
+ * The row refused by Postgres for its content (it should not happen: the envelope makes text storable):
+ * written again without payload or error text, so the request still leaves its one row.
+ */
+async function writeBareLog(row: WebhookLogRow, cause: Error): Promise<boolean> {
+  logger.error('webhook log not written; writing it without payload', {
+    error: cause.message.slice(0, 200),
+    endpoint: row.endpoint.slice(0, 100),
+  });
+  try {
+    const bare = { ...row, payload: { unloggable: true }, error: 'log row rewritten without payload' };
+    await insertWebhookLog.run(await getDb(), { ...bare, raw_request_encrypted: null });
+  } catch (error) {
+    logger.error('webhook log lost', { error: (error as Error).message.slice(0, 200) });
+  }
+  return false;
 }

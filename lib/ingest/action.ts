@@ -10,7 +10,8 @@ import { QueueUnavailableError, sendMessage } from '../queue/index.js';
  */
 export interface Action<E, R> {
   readonly name: string;
-  run(db: Db, event: E, context: ActionContext): Promise<R>;
+  /** `context` defaults to a live run (`replay: false`). */
+  run(db: Db, event: E, context?: ActionContext): Promise<R>;
 }
 
 export interface ActionContext {
@@ -24,7 +25,7 @@ export interface ActionContext {
 export const defineAction = <E, R>(
   name: string,
   run: (db: Db, event: E, context: ActionContext) => Promise<R>,
-): Action<E, R> => ({ name, run });
+): Action<E, R> => ({ name, run: (db, event, context = { replay: false }) => run(db, event, context) });
 
 export interface IngestJob {
   action: string;

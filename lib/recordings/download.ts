@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Config } from '../config.js';
+import { recordingResource } from '../twilio/recording.js';
 import { createVoipmsClient, VoipmsApiError, VoipmsInputError } from '../voipms/index.js';
 import { PermanentRecordingError, RecordingTooLargeError, TransientRecordingError } from './errors.js';
 import type { TwilioRecordingJob, VoipmsRecordingJob } from './job.js';
@@ -13,24 +14,66 @@ export interface Download {
 
 type Fetch = typeof globalThis.fetch;
 
-/** The recording's REST resource URL without a media extension, only if it is on Twilio's API origin. */
-export function twilioRecordingResource(recordingUrl: string, apiBaseUrl: string): URL {
-  let url: URL;
-  try {
-    url = new URL(recordingUrl);
-  } catch {
-    throw new PermanentRecordingError('untrusted_url', 'recording URL is not a URL');
-  }
-  // Our credentials go only to the API origin we are configured for, never to a URL a payload names.
-  if (url.origin !== new URL(apiBaseUrl).origin) {
+/**
+ * The recording's REST resource URL, only if the job's URL is exactly this account's resource for this
+ * recording on a Twilio API origin (lib/twilio/recording.ts): our credentials go nowhere else, and the
+ * GET and DELETE can only touch the recording the callback named.
+ */
+export function twilioRecordingResource(job: TwilioRecordingJob, config: Config): URL {
+  const resource = recordingResource(job.recordingUrl, {
+    apiBaseUrl: config.twilio.apiBaseUrl,
+    accountSid: config.twilio.accountSid,
+    recordingSid: job.providerRecordingId,
+  });
+  if (!resource) {
     throw new PermanentRecordingError(
       'untrusted_url',
-      `recording URL is not on ${new URL(apiBaseUrl).origin}`,
+      `recording URL is not /2010-04-01/Accounts/<this account>/Recordings/${job.providerRecordingId.slice(0, 40)} on a Twilio API origin`,
     );
   }
-  url.pathname = url.pathname.replace(/\.(mp3|wav|json)$/i, '');
-  url.search = '';
-  return url;
+  return new URL(resource);
+}
+
+/** Recording formats Twilio and VoIP.ms serve, by their first bytes: ID3 tag or MPEG frame sync, RIFF/WAVE. */
+export function looksLikeAudio(head: Uint8Array): boolean {
+  const text = (start: number, end: number) => Buffer.from(head.subarray(start, end)).toString('latin1');
+  if (text(0, 3) === 'ID3') return true;
+  if (head.length >= 2 && head[0] === 0xff && (head[1]! & 0xe0) === 0xe0) return true;
+  return text(0, 4) === 'RIFF' && text(8, 12) === 'WAVE';
+}
+
+const AUDIO_TYPE = /^audio\/[a-z0-9.+-]+$/i;
+
+/**
+ * The download, if it is audio: declared as audio/* and starting like an audio file. A server answering
+ * HTML or JSON with a 200 (an error page, a captive proxy) is refused rather than archived as a recording.
+ */
+async function audioOnly(body: WebReadableStream<Uint8Array>, contentType: string): Promise<Readable> {
+  if (!AUDIO_TYPE.test(contentType)) {
+    await body.cancel().catch(() => undefined);
+    throw new PermanentRecordingError(
+      'provider_error',
+      `content type ${contentType.slice(0, 60)} is not audio`,
+    );
+  }
+  const reader = body.getReader();
+  const first = await reader.read();
+  if (!first.done && first.value.length > 0 && !looksLikeAudio(first.value)) {
+    await reader.cancel().catch(() => undefined);
+    throw new PermanentRecordingError(
+      'provider_error',
+      'downloaded content does not start like an audio file',
+    );
+  }
+  async function* chunks() {
+    if (!first.done) yield first.value;
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
 }
 
 function twilioAuth(config: Config): string {
@@ -57,7 +100,7 @@ export async function downloadTwilioRecording(
   settings: RecordingSettings,
   fetchImpl: Fetch = globalThis.fetch,
 ): Promise<Download> {
-  const url = twilioRecordingResource(job.recordingUrl, config.twilio.apiBaseUrl);
+  const url = twilioRecordingResource(job, config);
   url.pathname += '.mp3';
   let response: Response;
   try {
@@ -80,9 +123,10 @@ export async function downloadTwilioRecording(
     throw new RecordingTooLargeError(settings.maxBytes);
   }
   if (!response.body) throw new PermanentRecordingError('empty', 'no body');
+  const contentType = response.headers.get('content-type')?.split(';')[0]?.trim() || 'audio/mpeg';
   return {
-    body: Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>),
-    contentType: response.headers.get('content-type')?.split(';')[0]?.trim() || 'audio/mpeg',
+    body: await audioOnly(response.body as unknown as WebReadableStream<Uint8Array>, contentType),
+    contentType,
   };
 }
 
@@ -93,7 +137,7 @@ export async function deleteTwilioRecording(
   settings: RecordingSettings,
   fetchImpl: Fetch = globalThis.fetch,
 ): Promise<void> {
-  const url = twilioRecordingResource(job.recordingUrl, config.twilio.apiBaseUrl);
+  const url = twilioRecordingResource(job, config);
   url.pathname += '.json';
   const response = await fetchImpl(url, {
     method: 'DELETE',
@@ -132,8 +176,12 @@ export async function downloadVoipmsRecording(job: VoipmsRecordingJob, config: C
     const bytes = await voipmsClient(config).getCallRecording(job.providerRecordingId, {
       account: job.account,
     });
+    if (bytes.length > 0 && !looksLikeAudio(bytes)) {
+      throw new PermanentRecordingError('provider_error', 'getCallRecording did not return an audio file');
+    }
     return { body: bytes, contentType: 'audio/mpeg' };
   } catch (error) {
+    if (error instanceof PermanentRecordingError) throw error;
     throw voipmsFailure(error);
   }
 }

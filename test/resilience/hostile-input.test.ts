@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WebhookResponse } from '../../lib/http/index.js';
+import { wellFormedText } from '../../lib/http/well-formed.js';
 import { localQueues } from '../../lib/queue/index.js';
 import { ALLOWED_IP } from '../lib/voipms/factories.js';
 import { TEST_AUTH_TOKEN, TEST_BASE_URL, TEST_VOIPMS_TOKEN, useConfig } from '../support/config.js';
@@ -36,6 +37,8 @@ const storedRows = async () => Promise.all(DATA_TABLES.map(count));
 
 /** Invokes the route and checks what must hold for any request at all; returns the answer. */
 async function send(route: RouteCase, event: APIGatewayProxyEventV2): Promise<WebhookResponse> {
+  // Each refusal here must leave its row: the per-source refusal budget (refusal-budget.test.ts) starts afresh.
+  await testDb.db.query('DELETE FROM refusal_budget');
   const logsBefore = await count('webhook_logs');
   const storedBefore = await storedRows();
   let response: WebhookResponse;
@@ -274,6 +277,15 @@ describe.each(present.filter((route) => route.provider === 'twilio'))(
       );
       expect(log.rows[0]!.signature_valid).toBe(false);
     };
+    /** A shape Twilio never sends (repeated key, unknown query parameter): refused before the signature check. */
+    const expectShapeRefused = async (event: APIGatewayProxyEventV2) => {
+      const response = await send(route, event);
+      expect(response.statusCode).toBe(400);
+      const log = await testDb.db.query<{ signature_valid: boolean | null }>(
+        'SELECT signature_valid FROM webhook_logs ORDER BY id DESC LIMIT 1',
+      );
+      expect(log.rows[0]!.signature_valid).toBeNull();
+    };
 
     it('refuses every single-field tamper of a valid request', async () => {
       const params = route.params() as Record<string, string>;
@@ -286,7 +298,7 @@ describe.each(present.filter((route) => route.provider === 'twilio'))(
         await expectRefused(withBody(without));
       }
       await expectRefused(withBody({ ...params, Injected: 'yes' }));
-      await expectRefused(withBody({ ...params, Body: [params.Body ?? 'a', 'b'] }));
+      await expectShapeRefused(withBody({ ...params, Body: [params.Body ?? 'a', 'b'] }));
       await expectRefused(
         // The last character before '=' carries 2 bits: swap it for another valid one, never the same.
         signedTwilioEvent(route.path, params, {
@@ -296,7 +308,7 @@ describe.each(present.filter((route) => route.provider === 'twilio'))(
       await expectRefused(signedTwilioEvent(route.path, params, { signature: '' }));
       await expectRefused(signedTwilioEvent(route.path, params, { authToken: `${TEST_AUTH_TOKEN}0` }));
       await expectRefused(signedTwilioEvent(route.path, params, { baseUrl: 'http://hooks.example.test' }));
-      await expectRefused(signedTwilioEvent(route.path, params, { signature, rawQuery: 'unsigned=1' }));
+      await expectShapeRefused(signedTwilioEvent(route.path, params, { signature, rawQuery: 'unsigned=1' }));
       const lowerCased = signedTwilioEvent(route.path, params);
       const original = lowerCased.headers['x-twilio-signature']!;
       lowerCased.headers['x-twilio-signature'] = original.toLowerCase();
@@ -345,4 +357,80 @@ describe.each(present.filter((route) => route.provider === 'voipms'))('caller ch
     inBody.rawQueryString = '';
     expect((await send(route, inBody)).statusCode).toBe(403);
   });
+});
+
+/**
+ * Lone UTF-16 surrogates ("\ud800") are legal in a JSON string and in a Lambda event, but Postgres jsonb
+ * refuses them: they used to turn into 503s and lost log rows. A storm of requests with one in every field,
+ * header and the path: never a 5xx, one webhook_logs row each.
+ */
+const STORM_PER_ROUTE = Number(process.env.HOSTILE_STORM ?? 250);
+const SURROGATES = ['\ud800', '\udfff', 'a\ud83d', '\ude00b', '\udbff\udbff', 'x\udc00\ud800y'];
+const MARK = 'SURROGATE9MARK';
+
+/** A form or query string whose values carry raw lone surrogates (URLSearchParams would replace them). */
+function rawForm(params: Record<string, string>): string {
+  const marked: Record<string, string> = {};
+  const kept: string[] = [];
+  for (const [key, value] of Object.entries(params)) {
+    kept.push(value);
+    marked[key] = `${MARK}${kept.length - 1}${MARK}`;
+  }
+  return new URLSearchParams(marked)
+    .toString()
+    .replace(new RegExp(`${MARK}(\\d+)${MARK}`, 'g'), (_, index) => kept[Number(index)]!);
+}
+
+function surrogateEvent(
+  route: RouteCase,
+  params: Record<string, string>,
+  where: number,
+): APIGatewayProxyEventV2 {
+  const surrogate = SURROGATES[where % SURROGATES.length]!;
+  const headers = { 'i-twilio-idempotency-token': `tok${surrogate}`, 'user-agent': `agent${surrogate}` };
+  let event: APIGatewayProxyEventV2;
+  if (route.provider === 'twilio') {
+    // Signed as Twilio would see the text (each lone surrogate as U+FFFD), sent with the raw characters.
+    const seen = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, wellFormedText(v)]));
+    event = signedTwilioEvent(route.path, seen, { headers });
+    event.body = rawForm(params);
+    event.isBase64Encoded = false;
+  } else if (route.method === 'GET') {
+    event = route.event({}, { headers });
+    event.rawQueryString = `token=${TEST_VOIPMS_TOKEN}&${rawForm(params)}`;
+  } else {
+    event = route.event({}, { headers: { ...headers, 'content-type': 'application/json' } });
+    const body =
+      params.cdr === undefined
+        ? params
+        : {
+            cdr: (JSON.parse(params.cdr) as Record<string, string>[]).map((record) =>
+              Object.fromEntries(Object.entries(record).map(([k, v]) => [k, `${v}${surrogate}`])),
+            ),
+          };
+    event.body = JSON.stringify(body);
+    event.isBase64Encoded = false;
+  }
+  if (where % 7 === 0) event.rawPath = `${event.rawPath}${surrogate}`;
+  return event;
+}
+
+describe.each(present)('lone surrogates on $name', (route) => {
+  it(`${STORM_PER_ROUTE} requests with a lone surrogate in every field: no 5xx, one log row each`, async () => {
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < STORM_PER_ROUTE; i++) {
+      const params = route.params() as Record<string, string>;
+      const hostile = Object.fromEntries(
+        Object.entries(params).map(([key, value], index) => [
+          key,
+          key === 'cdr' ? value : `${value}${SURROGATES[(i + index) % SURROGATES.length]}`,
+        ]),
+      );
+      const response = await send(route, surrogateEvent(route, hostile, i));
+      statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+    }
+    const logged = await testDb.db.query<{ payload: unknown }>('SELECT payload FROM webhook_logs');
+    expect(JSON.stringify(logged.rows)).not.toMatch(/\\ud[89ab]/i);
+    expect([...statuses.keys()].every((status) => status < 500)).toBe(true);
+  }, 900_000);
 });

@@ -176,7 +176,8 @@ export const twilioSmsIncomingEvent = (overrides: TwilioParams = {}, options?: S
 
 /** Recording status callback. */
 export const twilioRecordingStatusParams = (overrides: TwilioParams = {}): TwilioParams => {
-  const sid = fakeSid('RE');
+  // The URL names the recording, as Twilio's does (the route refuses one naming another recording).
+  const sid = typeof overrides.RecordingSid === 'string' ? overrides.RecordingSid : fakeSid('RE');
   return {
     ...base(),
     CallSid: fakeSid('CA'),

@@ -52,9 +52,12 @@ describe('Twilio helpers', () => {
 
   it('accepts recording URLs only on the configured API origin', () => {
     const base = 'https://api.twilio.com';
-    expect(isTwilioApiUrl('https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1', base)).toBe(true);
-    expect(isTwilioApiUrl('https://api.twilio.com:443/x', base)).toBe(true);
-    expect(isTwilioApiUrl('https://api.twilio.com:8443/x', base)).toBe(false);
+    const resource = `/2010-04-01/Accounts/AC${'0'.repeat(32)}/Recordings/RE${'a'.repeat(32)}`;
+    expect(isTwilioApiUrl(`https://api.twilio.com${resource}`, base)).toBe(true);
+    // Only a recording resource, written exactly (test/lib/recordings/download-binding.test.ts has the rest).
+    expect(isTwilioApiUrl('https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1', base)).toBe(false);
+    expect(isTwilioApiUrl('https://api.twilio.com:443/x', base)).toBe(false);
+    expect(isTwilioApiUrl(`https://api.twilio.com:8443${resource}`, base)).toBe(false);
     expect(isTwilioApiUrl('https://evil.example/x', base)).toBe(false);
     expect(isTwilioApiUrl('//api.twilio.com/x', base)).toBe(false);
   });
