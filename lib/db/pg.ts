@@ -58,8 +58,12 @@ export function createPgDb({
   if (statementTimeoutMs !== undefined && !(Number.isInteger(statementTimeoutMs) && statementTimeoutMs > 0)) {
     throw new Error(`statementTimeoutMs must be a positive integer, got ${statementTimeoutMs}`);
   }
-  // In the same round trip as BEGIN: scoped to the transaction, so it holds through any pooler.
-  const begin = statementTimeoutMs ? `BEGIN; SET LOCAL statement_timeout = ${statementTimeoutMs}` : 'BEGIN';
+  // Behind a transaction pooler, set in the same round trip as BEGIN: scoped to the transaction, so it holds
+  // whichever server connection the pooler picks. In session mode the connection already carries it.
+  const begin =
+    statementTimeoutMs && poolMode === 'transaction'
+      ? `BEGIN; SET LOCAL statement_timeout = ${statementTimeoutMs}`
+      : 'BEGIN';
   const pool = new pg.Pool({
     connectionString,
     max,
