@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { type AwsCredentials, signRequest } from './sigv4.js';
 
 type Env = Record<string, string | undefined>;
@@ -96,12 +98,9 @@ async function once<T>(
     },
     { service: call.service, region: aws.region, credentials: aws.credentials },
   );
-  delete headers.host; // fetch sets it from the URL
-  let response: Response;
-  let text: string;
+  let response: { status: number; headers: IncomingHttpHeaders; text: string };
   try {
-    response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
-    text = await response.text();
+    response = await post(url, headers, body, timeoutMs);
   } catch (error) {
     const timedOut = (error as Error).name === 'TimeoutError';
     const detail = timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message;
@@ -109,19 +108,55 @@ async function once<T>(
       cause: error,
     });
   }
+  const { status, text } = response;
   const parsed = text ? (safeJson(text) as Record<string, unknown> | undefined) : {};
-  if (!response.ok) {
+  if (status < 200 || status > 299) {
     // `__type` is `namespace#Code` (or the awsQueryError header on SQS); the message key varies in case.
-    const type = String(
-      parsed?.__type ?? response.headers.get('x-amzn-query-error') ?? `Http${response.status}`,
-    );
+    const type = String(parsed?.__type ?? response.headers['x-amzn-query-error'] ?? `Http${status}`);
     const code = type.split('#').pop()?.split(';')[0] ?? type;
     const message = String(parsed?.message ?? parsed?.Message ?? text.slice(0, 200));
-    throw new AwsRequestError(call.service, code, message, response.status);
+    throw new AwsRequestError(call.service, code, message, status);
   }
   if (parsed === undefined)
-    throw new AwsRequestError(call.service, 'BadResponse', 'answer is not JSON', response.status);
+    throw new AwsRequestError(call.service, 'BadResponse', 'answer is not JSON', status);
   return parsed as T;
+}
+
+/**
+ * One POST over node:http(s), bounded as a whole. Not `fetch`: Node loads its HTTP client (undici) on the first
+ * call, which costs a cold container more than the SDK import this module replaces.
+ */
+function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const request = send(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+    });
+    const timer = setTimeout(
+      () => {
+        const error = new Error(`no answer within ${timeoutMs} ms`);
+        error.name = 'TimeoutError';
+        request.destroy(error);
+      },
+      Math.max(1, timeoutMs),
+    );
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        clearTimeout(timer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text });
+      });
+      response.on('error', reject);
+    });
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    request.end(body);
+  });
 }
 
 function safeJson(text: string): unknown {
