@@ -2,7 +2,6 @@ import { awsEnvironment } from './aws/request.js';
 import { type ParametersAnswer, ssmGetParameters } from './aws/ssm.js';
 import { IpAllowList } from './http/ip-allowlist.js';
 import { parseReplayKey } from './http/sealed-request.js';
-import { logger } from './observability.js';
 
 /** Everything the code reads from the environment, checked once. */
 export interface Config {
@@ -348,6 +347,8 @@ async function load(): Promise<Config> {
   } catch (error) {
     if (!cached) throw error; // cold start: nothing to serve with; the next invocation tries again
     // A refresh failed (SSM slow or throttled): keep serving with the secrets we have.
+    // Imported here, not at the top: the CLI sets the log level before it loads the logger.
+    const { logger } = await import('./observability.js');
     logger.warn('secrets refresh failed; keeping the current ones', { error: (error as Error).message });
     cached = { config: cached.config, expiresAt: Date.now() + REFRESH_RETRY_MS };
     return cached.config;
