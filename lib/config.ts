@@ -1,3 +1,5 @@
+import { awsEnvironment } from './aws/request.js';
+import { type ParametersAnswer, ssmGetParameters } from './aws/ssm.js';
 import { IpAllowList } from './http/ip-allowlist.js';
 import { parseReplayKey } from './http/sealed-request.js';
 
@@ -38,9 +40,33 @@ export interface Config {
   dataDir: string;
   /** Seals raw requests in webhook_logs for `replay`; unset means they are not kept. */
   replayKey: Buffer | undefined;
-  /** Bound on every Postgres wait on the webhook path, so a dead database cannot stall a provider. */
+  /** Kind of work this process does; it sets the database bounds below (docs/configuration.md#database-timeouts). */
+  dbWork: DbWork;
+  /** Client-side bound on connecting and on each Postgres wait. */
   dbTimeoutMs: number;
+  /** Server-side `statement_timeout`, below `dbTimeoutMs`: a statement the client gave up on was cancelled. */
+  dbStatementTimeoutMs: number;
+  /** `transaction` behind a transaction pooler (session settings would leak to other clients), else `session`. */
+  dbPoolMode: 'session' | 'transaction';
+  /** Bound on one SQS SendMessage (one retry included). */
+  queueTimeoutMs: number;
+  /** Bound on one SSM GetParameters call (cold start and each refresh). */
+  ssmTimeoutMs: number;
+  /** How long secrets read from SSM are reused before being read again; 0 reads them once per container. */
+  secretsTtlMs: number;
 }
+
+export type DbWork = 'webhook' | 'job' | 'batch';
+
+/** Client bound per kind of work: webhooks answer providers that wait 15 s; jobs and batches take their time. */
+export const DB_TIMEOUTS: Record<DbWork, number> = { webhook: 2000, job: 60_000, batch: 300_000 };
+
+/** Queue URL variables: on Lambda every one is required (a message kept in memory is lost with the container). */
+export const QUEUE_URL_VARIABLES = {
+  outboundSms: 'OUTBOUND_SMS_QUEUE_URL',
+  recordings: 'RECORDINGS_QUEUE_URL',
+  ingest: 'INGEST_QUEUE_URL',
+} as const;
 
 /** Secrets that may come from SSM Parameter Store: `<NAME>_PARAM` names the SecureString parameter. */
 export const SECRET_NAMES = [
@@ -50,7 +76,24 @@ export const SECRET_NAMES = [
   'VOIPMS_WEBHOOK_TOKEN',
   'VOIPMS_WEBHOOK_TOKEN_PREVIOUS',
   'DATABASE_URL',
+  'REPLAY_KEY',
 ] as const;
+
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+/**
+ * The parameter each secret lives in under the stage's prefix (serverless.yml custom.secrets). With
+ * `SSM_PREFIX` set (the operator CLI), every secret not given otherwise is looked up there by this name.
+ */
+export const SECRET_PARAMETERS: Record<SecretName, string> = {
+  TWILIO_AUTH_TOKEN: 'twilio-auth-token',
+  TWILIO_AUTH_TOKEN_PREVIOUS: 'twilio-auth-token-previous',
+  VOIPMS_PASSWORD: 'voipms-password',
+  VOIPMS_WEBHOOK_TOKEN: 'voipms-webhook-token',
+  VOIPMS_WEBHOOK_TOKEN_PREVIOUS: 'voipms-webhook-token-previous',
+  DATABASE_URL: 'database-url',
+  REPLAY_KEY: 'replay-key',
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -130,6 +173,38 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`VOIPMS_DID must be a 10-digit number, got "${did}"`);
   }
 
+  const queues = {
+    outboundSms: text(QUEUE_URL_VARIABLES.outboundSms),
+    recordings: text(QUEUE_URL_VARIABLES.recordings),
+    ingest: text(QUEUE_URL_VARIABLES.ingest),
+  };
+  if (onLambda) {
+    for (const [queue, variable] of Object.entries(QUEUE_URL_VARIABLES)) {
+      if (!queues[queue as keyof typeof queues]) problems.push(`${variable} is required on Lambda`);
+    }
+  }
+
+  const dbWork = (text('DB_WORK') ?? (onLambda ? 'webhook' : 'batch')) as DbWork;
+  if (!(dbWork in DB_TIMEOUTS)) problems.push(`DB_WORK must be webhook, job or batch, got "${dbWork}"`);
+  const dbTimeoutMs = integer('DB_TIMEOUT_MS', DB_TIMEOUTS[dbWork] ?? DB_TIMEOUTS.webhook, 50, 3_600_000);
+  // Three quarters of the client bound leaves time for the cancellation (or the commit) to reach the client.
+  const dbStatementTimeoutMs = integer(
+    'DB_STATEMENT_TIMEOUT_MS',
+    Math.floor(dbTimeoutMs * 0.75),
+    10,
+    3_600_000,
+  );
+  if (dbStatementTimeoutMs >= dbTimeoutMs) {
+    problems.push(
+      `DB_STATEMENT_TIMEOUT_MS (${dbStatementTimeoutMs}) must be below DB_TIMEOUT_MS (${dbTimeoutMs})`,
+    );
+  }
+  const dbPoolMode = (text('DB_POOL_MODE') ??
+    (usesTransactionPooler(databaseUrl) ? 'transaction' : 'session')) as 'session' | 'transaction';
+  if (dbPoolMode !== 'session' && dbPoolMode !== 'transaction') {
+    problems.push(`DB_POOL_MODE must be session or transaction, got "${dbPoolMode}"`);
+  }
+
   let replayKey: Buffer | undefined;
   try {
     replayKey = parseReplayKey(text('REPLAY_KEY'));
@@ -160,60 +235,140 @@ export function loadConfig(env: Env = process.env): Config {
     },
     enableTranscription: flag('ENABLE_TRANSCRIPTION'),
     port,
-    queues: {
-      outboundSms: text('OUTBOUND_SMS_QUEUE_URL'),
-      recordings: text('RECORDINGS_QUEUE_URL'),
-      ingest: text('INGEST_QUEUE_URL'),
-    },
+    queues,
     recordingsBucket: text('RECORDINGS_BUCKET'),
     recordingRetentionDays: integer('RECORDING_RETENTION_DAYS', 365, 1, 36500),
     dataDir: text('DATA_DIR') ?? '.data',
     replayKey,
-    dbTimeoutMs: integer('DB_TIMEOUT_MS', 2000, 50, 60_000),
+    dbWork,
+    dbTimeoutMs,
+    dbStatementTimeoutMs,
+    dbPoolMode,
+    queueTimeoutMs: integer('SQS_TIMEOUT_MS', 3000, 100, 60_000),
+    ssmTimeoutMs: integer('SSM_TIMEOUT_MS', 2000, 100, 60_000),
+    secretsTtlMs: integer('SECRETS_TTL_SECONDS', 300, 0, 86_400) * 1000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
+/** Supabase's transaction pooler listens on 6543; other transaction poolers are named with DB_POOL_MODE. */
+function usesTransactionPooler(databaseUrl: string | undefined): boolean {
+  if (!databaseUrl) return false;
+  try {
+    return new URL(databaseUrl).port === '6543';
+  } catch {
+    return false;
+  }
+}
+
 /** Secrets whose parameter may not exist: set only during a rotation, or when replay is wanted. */
-const OPTIONAL_SECRETS = new Set([
+const OPTIONAL_SECRETS: ReadonlySet<SecretName> = new Set([
   'TWILIO_AUTH_TOKEN_PREVIOUS',
   'VOIPMS_WEBHOOK_TOKEN_PREVIOUS',
   'REPLAY_KEY',
 ]);
 
-/** Fills secrets named by `<NAME>_PARAM` from SSM Parameter Store (one call, decrypted). */
-export async function resolveSecrets(env: Env = process.env): Promise<Env> {
-  const wanted = SECRET_NAMES.filter((name) => !env[name] && env[`${name}_PARAM`]);
-  if (wanted.length === 0) return env;
-  const { SSMClient, GetParametersCommand } = await import('@aws-sdk/client-ssm');
-  const names = wanted.map((name) => env[`${name}_PARAM`] as string);
-  const answer = await new SSMClient({}).send(
-    new GetParametersCommand({ Names: names, WithDecryption: true }),
-  );
-  const missing = (answer.InvalidParameters ?? []).filter((name) =>
-    wanted.some((secret) => env[`${secret}_PARAM`] === name && !OPTIONAL_SECRETS.has(secret)),
-  );
-  if (missing.length) throw new ConfigError(missing.map((name) => `SSM parameter ${name} does not exist`));
-  const resolved: Env = { ...env };
-  for (const name of wanted) {
-    resolved[name] = answer.Parameters?.find((p) => p.Name === env[`${name}_PARAM`])?.Value;
+/** The SSM parameter each secret is read from: `<NAME>_PARAM`, else `SSM_PREFIX`/<name> (optional then). */
+function wantedParameters(env: Env): { secret: SecretName; parameter: string; optional: boolean }[] {
+  const prefix = env.SSM_PREFIX?.trim().replace(/\/+$/, '');
+  return SECRET_NAMES.filter((name) => !env[name]?.trim()).flatMap((secret) => {
+    const named = env[`${secret}_PARAM`]?.trim();
+    if (named) return [{ secret, parameter: named, optional: OPTIONAL_SECRETS.has(secret) }];
+    if (prefix) return [{ secret, parameter: `${prefix}/${SECRET_PARAMETERS[secret]}`, optional: true }];
+    return [];
+  });
+}
+
+/** Whether any secret comes from SSM (then it is re-read every `SECRETS_TTL_SECONDS`). */
+export function readsSecretsFromSsm(env: Env = process.env): boolean {
+  return wantedParameters(env).length > 0;
+}
+
+type ParameterReader = (names: string[], timeoutMs: number, env: Env) => Promise<ParametersAnswer>;
+
+/**
+ * Reads parameters with the small signed SSM call when the environment holds credentials (always on Lambda);
+ * elsewhere (an operator's shell with a profile or SSO) through the SDK's credential chain.
+ */
+const readParameters: ParameterReader = async (names, timeoutMs, env) => {
+  if (awsEnvironment(env)) return ssmGetParameters(names, { timeoutMs, env });
+  const sdk = '@aws-sdk/client-ssm'; // not a literal: keeps the SDK out of the function bundles
+  const { SSMClient, GetParametersCommand } = (await import(sdk)) as typeof import('@aws-sdk/client-ssm');
+  const client = new SSMClient({ ...(env.SSM_ENDPOINT ? { endpoint: env.SSM_ENDPOINT } : {}) });
+  try {
+    const answer = await client.send(new GetParametersCommand({ Names: names, WithDecryption: true }), {
+      abortSignal: AbortSignal.timeout(timeoutMs),
+    });
+    const values = new Map((answer.Parameters ?? []).map((p) => [p.Name as string, p.Value as string]));
+    return { values, invalid: answer.InvalidParameters ?? [] };
+  } finally {
+    client.destroy();
   }
+};
+
+/** Fills secrets named by `<NAME>_PARAM` (or found under `SSM_PREFIX`) from SSM Parameter Store, decrypted. */
+export async function resolveSecrets(
+  env: Env = process.env,
+  read: ParameterReader = readParameters,
+): Promise<Env> {
+  const wanted = wantedParameters(env);
+  if (wanted.length === 0) return env;
+  const timeoutMs = Number(env.SSM_TIMEOUT_MS) || 2000;
+  let answer: ParametersAnswer;
+  try {
+    answer = await read([...new Set(wanted.map((w) => w.parameter))], timeoutMs, env);
+  } catch (error) {
+    throw new ConfigError([`SSM parameters could not be read: ${(error as Error).message}`]);
+  }
+  const missing = wanted.filter((w) => !w.optional && !answer.values.has(w.parameter));
+  if (missing.length) {
+    throw new ConfigError(missing.map((w) => `SSM parameter ${w.parameter} (${w.secret}) does not exist`));
+  }
+  const resolved: Env = { ...env };
+  for (const { secret, parameter } of wanted) resolved[secret] = answer.values.get(parameter);
   return resolved;
 }
 
-let current: Promise<Config> | undefined;
+/** After a failed refresh the container keeps its secrets and tries again this much later. */
+const REFRESH_RETRY_MS = 30_000;
 
-/** The container's configuration: secrets resolved once per cold start, then reused. */
-export function getConfig(): Promise<Config> {
-  current ??= resolveSecrets().then((env) => loadConfig(env));
-  current.catch(() => {
-    current = undefined; // a failed SSM call should be retried on the next invocation
-  });
-  return current;
+let cached: { config: Config; expiresAt: number } | undefined;
+let loading: Promise<Config> | undefined;
+
+async function load(): Promise<Config> {
+  const env = process.env;
+  try {
+    const config = loadConfig(await resolveSecrets(env));
+    const ttl =
+      readsSecretsFromSsm(env) && config.secretsTtlMs > 0 ? config.secretsTtlMs : Number.POSITIVE_INFINITY;
+    cached = { config, expiresAt: Date.now() + ttl };
+    return config;
+  } catch (error) {
+    if (!cached) throw error; // cold start: nothing to serve with; the next invocation tries again
+    // A refresh failed (SSM slow or throttled): keep serving with the secrets we have.
+    // Imported here, not at the top: the CLI sets the log level before it loads the logger.
+    const { logger } = await import('./observability.js');
+    logger.warn('secrets refresh failed; keeping the current ones', { error: (error as Error).message });
+    cached = { config: cached.config, expiresAt: Date.now() + REFRESH_RETRY_MS };
+    return cached.config;
+  }
 }
 
-/** Tests and the local gateway set the configuration directly. */
+/**
+ * The container's configuration. Secrets from SSM are read at cold start and again once `SECRETS_TTL_SECONDS`
+ * have passed, so a rotated secret reaches warm containers within minutes, without a deploy.
+ */
+export function getConfig(): Promise<Config> {
+  if (cached && Date.now() < cached.expiresAt) return Promise.resolve(cached.config);
+  loading ??= load().finally(() => {
+    loading = undefined;
+  });
+  return loading;
+}
+
+/** Tests and the local gateway set the configuration directly (kept until the next call). */
 export function setConfig(config: Config | undefined): void {
-  current = config ? Promise.resolve(config) : undefined;
+  cached = config ? { config, expiresAt: Number.POSITIVE_INFINITY } : undefined;
+  loading = undefined;
 }

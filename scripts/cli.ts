@@ -136,7 +136,7 @@ async function replayCommand(args: string[]): Promise<number> {
   const config = await getConfig();
   if (!config.replayKey) throw new UsageError('REPLAY_KEY is needed to open the kept raw requests');
   const { getDb } = await import('../lib/db/index.js');
-  const { replay } = await import('../lib/cli/replay.js');
+  const { replay, replayFailed } = await import('../lib/cli/replay.js');
   const results = await replay(
     await getDb(),
     { ids, from: values.from, to: values.to, includeRefused: values['include-refused'] },
@@ -159,7 +159,7 @@ async function replayCommand(args: string[]): Promise<number> {
       })),
     ),
   );
-  return results.some((r) => r.after !== undefined && r.after >= 500) ? 1 : 0;
+  return replayFailed(results) ? 1 : 0;
 }
 
 async function reportCommand(args: string[]): Promise<number> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { type Config, getConfig } from '../config.js';
 import type { Queryable } from '../db/index.js';
 import { routePath } from '../http/route-path.js';
 import { openRequest } from '../http/sealed-request.js';
@@ -21,6 +22,22 @@ export interface ReplayResult {
   before: number;
   after?: number;
   skipped?: string;
+  /** Refused or failed again, or could not run: the command exits non-zero. */
+  failed?: boolean;
+}
+
+/** The secrets an entry's caller check needs, named as the operator sets them (env or SSM). */
+function missingSecrets(endpoint: string, config: Config): string | undefined {
+  if (endpoint.startsWith('/webhooks/twilio/') && !config.twilio.authToken)
+    return "TWILIO_AUTH_TOKEN unset: give the stage's secrets (SSM_PREFIX or env) and WEBHOOK_BASE_URL";
+  if (endpoint.startsWith('/webhooks/voipms/') && !config.voipms.webhookToken)
+    return "VOIPMS_WEBHOOK_TOKEN unset: give the stage's secrets (SSM_PREFIX or env)";
+  return undefined;
+}
+
+/** Whether any entry was refused or failed on replay, or could not be replayed though it was lost. */
+export function replayFailed(results: readonly ReplayResult[]): boolean {
+  return results.some((result) => result.failed);
 }
 
 type Handler = (event: unknown, context: Context) => Promise<{ statusCode: number }>;
@@ -33,8 +50,15 @@ type Handler = (event: unknown, context: Context) => Promise<{ statusCode: numbe
 export async function replay(
   db: Queryable,
   selection: ReplaySelection,
-  options: { root: string; key: Buffer; onProgress?: (done: number, total: number) => void },
+  options: {
+    root: string;
+    key: Buffer;
+    onProgress?: (done: number, total: number) => void;
+    /** The stage's configuration the handlers verify with; the process's own by default. */
+    config?: Config;
+  },
 ): Promise<ReplayResult[]> {
+  const config = options.config ?? (await getConfig());
   if (!selection.ids?.length && !selection.from)
     throw new Error('replay needs --id or --from (and optionally --to)');
   const where = selection.ids?.length
@@ -62,10 +86,18 @@ export async function replay(
     results.push(result);
     if (!row.sealed) {
       result.skipped = 'raw request not kept (REPLAY_KEY unset when it arrived)';
+      if (row.status_code >= 500) result.failed = true; // lost, and cannot be replayed
       continue;
     }
     if (row.status_code >= 400 && row.status_code < 500 && !selection.includeRefused) {
       result.skipped = 'refused the first time';
+      continue;
+    }
+    // Without the stage's secrets the handler's caller check would refuse a good request (and log a 403).
+    const missing = missingSecrets(row.endpoint, config);
+    if (missing) {
+      result.skipped = missing;
+      result.failed = true;
       continue;
     }
     // The handler is chosen by the sealed (authenticated) path, never by the plaintext endpoint column.
@@ -88,6 +120,7 @@ export async function replay(
     }
     const context = { awsRequestId: `replay-${row.id}-${randomUUID()}`, functionName: fn.name } as Context;
     result.after = (await handlers.get(fn.name)!(event, context)).statusCode;
+    if (result.after >= 400) result.failed = true;
   }
   return results;
 }

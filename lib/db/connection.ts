@@ -16,6 +16,8 @@ export function getDb(): Promise<Db> {
         connectionString: config.databaseUrl,
         max: config.onLambda ? 1 : 10,
         timeoutMs: config.dbTimeoutMs,
+        statementTimeoutMs: config.dbStatementTimeoutMs,
+        poolMode: config.dbPoolMode,
       });
     }
     if (config.onLambda) throw new Error('DATABASE_URL is required on Lambda');

@@ -7,6 +7,17 @@ export interface PgDbOptions {
   max?: number;
   /** Bound on connecting and on each query, so a dead database fails fast. */
   timeoutMs?: number;
+  /**
+   * Server-side `statement_timeout`, set below `timeoutMs` so a statement the client gave up on was cancelled
+   * by the server and cannot have committed. Unset: the server's own setting.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * `session` (direct, RDS Proxy, session poolers): also set for every statement of the connection, once when
+   * it opens. `transaction` (Supavisor port 6543, PgBouncer transaction mode): a session setting would stay on
+   * the shared server connection and bind other clients, so it is set only inside our own transactions.
+   */
+  poolMode?: 'session' | 'transaction';
 }
 
 // bigint counts and ids fit in a JS number here; numeric (cost) as a number too.
@@ -37,7 +48,22 @@ async function run<R>(client: pg.Pool | pg.PoolClient, text: string, params?: re
   }
 }
 
-export function createPgDb({ connectionString, max = 1, timeoutMs = 2000 }: PgDbOptions): Db {
+export function createPgDb({
+  connectionString,
+  max = 1,
+  timeoutMs = 2000,
+  statementTimeoutMs,
+  poolMode = 'session',
+}: PgDbOptions): Db {
+  if (statementTimeoutMs !== undefined && !(Number.isInteger(statementTimeoutMs) && statementTimeoutMs > 0)) {
+    throw new Error(`statementTimeoutMs must be a positive integer, got ${statementTimeoutMs}`);
+  }
+  // Behind a transaction pooler, set in the same round trip as BEGIN: scoped to the transaction, so it holds
+  // whichever server connection the pooler picks. In session mode the connection already carries it.
+  const begin =
+    statementTimeoutMs && poolMode === 'transaction'
+      ? `BEGIN; SET LOCAL statement_timeout = ${statementTimeoutMs}`
+      : 'BEGIN';
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -46,6 +72,12 @@ export function createPgDb({ connectionString, max = 1, timeoutMs = 2000 }: PgDb
     idleTimeoutMillis: 60_000,
     allowExitOnIdle: true,
   });
+  if (statementTimeoutMs && poolMode === 'session') {
+    // Queued on the new connection ahead of the query that opened it: one extra round trip per connection.
+    pool.on('connect', (client) => {
+      client.query(`SET statement_timeout = ${statementTimeoutMs}`).catch(() => undefined);
+    });
+  }
   pool.on('error', () => {
     // An idle connection dropped by the server: the pool replaces it on next use.
   });
@@ -61,7 +93,7 @@ export function createPgDb({ connectionString, max = 1, timeoutMs = 2000 }: PgDb
       }
       const tx: Queryable = { query: (text, params) => run(client, text, params) };
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const result = await work(tx);
         await client.query('COMMIT');
         return result;

@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sqsSendMessage } from '../aws/sqs.js';
 import { getConfig } from '../config.js';
 import { logger } from '../observability.js';
 
@@ -12,35 +13,22 @@ export class QueueUnavailableError extends Error {
   }
 }
 
-type SqsModule = typeof import('@aws-sdk/client-sqs');
-let sqs: Promise<{ module: SqsModule; client: InstanceType<SqsModule['SQSClient']> }> | undefined;
-
-function sqsClient() {
-  // The AWS SDK ships with the Lambda runtime; imported lazily so handlers that never queue pay nothing.
-  sqs ??= import('@aws-sdk/client-sqs').then((module) => ({
-    module,
-    client: new module.SQSClient({
-      maxAttempts: 2,
-      ...(process.env.SQS_ENDPOINT ? { endpoint: process.env.SQS_ENDPOINT } : {}),
-    }),
-  }));
-  return sqs;
-}
-
-/** Puts one message on a queue: SQS when its URL is configured, else the in-process local queue. */
+/** Puts one message on a queue: SQS when its URL is configured, else (never on Lambda) the in-process local queue. */
 export async function sendMessage(queue: QueueName, body: unknown, options: { delaySeconds?: number } = {}) {
   const config = await getConfig();
   const url = config.queues[queue];
   const payload = JSON.stringify(body);
   try {
-    if (!url) return localQueues.send(queue, payload, options.delaySeconds ?? 0);
-    const { module, client } = await sqsClient();
-    await client.send(
-      new module.SendMessageCommand({
-        QueueUrl: url,
-        MessageBody: payload,
-        DelaySeconds: options.delaySeconds,
-      }),
+    if (!url) {
+      // On Lambda a message kept in memory is lost when the container is frozen: the configuration requires
+      // every queue URL there, and this refuses rather than pretend.
+      if (config.onLambda) throw new Error(`no URL configured for queue ${queue}`);
+      return localQueues.send(queue, payload, options.delaySeconds ?? 0);
+    }
+    // A small signed request rather than the SQS client: the first invocation does not pay an SDK import.
+    await sqsSendMessage(
+      { queueUrl: url, body: payload, delaySeconds: options.delaySeconds },
+      { timeoutMs: config.queueTimeoutMs },
     );
   } catch (error) {
     throw new QueueUnavailableError(queue, error);
