@@ -7,11 +7,10 @@ import { type PollResult, pollVoipmsRecordings } from '../lib/voipms/pollers.js'
 /** Every ten minutes: getCallRecordings since the cursor; new recordings are queued for the recording worker. */
 export const handler = async (_event?: ScheduledEvent, _context?: Context): Promise<PollResult> => {
   const config = await getConfig();
-  const account = process.env.VOIPMS_ACCOUNT;
   return pollVoipmsRecordings({
     db: await getDb(),
     client: voipmsClientFromConfig(config),
     ...(config.voipms.did ? { did: config.voipms.did } : {}),
-    ...(account ? { account } : {}),
+    ...(config.voipms.account ? { account: config.voipms.account } : {}),
   });
 };

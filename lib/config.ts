@@ -24,6 +24,8 @@ export interface Config {
     username: string | undefined;
     password: string | undefined;
     did: string | undefined;
+    /** Account or sub-account holding the call recordings (VoIP.ms requires it on the recording methods). */
+    account: string | undefined;
     apiUrl: string;
     allowedIps: IpAllowList;
     /** Without it every VoIP.ms route refuses requests. */
@@ -228,6 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
       username: text('VOIPMS_USERNAME'),
       password: text('VOIPMS_PASSWORD'),
       did,
+      account: text('VOIPMS_ACCOUNT'),
       apiUrl: url('VOIPMS_API_URL', 'https://voip.ms/api/v1/rest.php'),
       allowedIps,
       webhookToken: text('VOIPMS_WEBHOOK_TOKEN'),

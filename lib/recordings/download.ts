@@ -154,6 +154,7 @@ const voipmsClient = (config: Config) =>
     apiUrl: config.voipms.apiUrl,
     username: config.voipms.username,
     password: config.voipms.password,
+    ...(config.voipms.account ? { account: config.voipms.account } : {}),
     timeoutMs: 30_000,
   });
 
@@ -189,6 +190,6 @@ export async function downloadVoipmsRecording(job: VoipmsRecordingJob, config: C
 export async function deleteVoipmsRecording(job: VoipmsRecordingJob, config: Config): Promise<void> {
   await voipmsClient(config).callApi('delCallRecording', {
     callrecording: job.providerRecordingId,
-    account: job.account,
+    account: job.account ?? config.voipms.account,
   });
 }

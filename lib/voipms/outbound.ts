@@ -7,5 +7,6 @@ export function voipmsClientFromConfig(config: Pick<Config, 'voipms'>): VoipmsCl
     apiUrl: config.voipms.apiUrl,
     username: config.voipms.username,
     password: config.voipms.password,
+    ...(config.voipms.account ? { account: config.voipms.account } : {}),
   });
 }
