@@ -17,9 +17,8 @@ export function useSqsLikeQueue(
   const seed = sqsLike.seed ?? (process.env.QUEUE_SEED ? Number(process.env.QUEUE_SEED) : undefined);
   localQueues.configure({ sqsLike: { ...sqsLike, seed }, retryDelayMs });
   localQueues.register(queue, worker as Consumer);
-  onTestFailed(() =>
-    console.error(`SQS-like queue seed: ${localQueues.seed} (QUEUE_SEED=${localQueues.seed})`),
-  );
+  const used = localQueues.seed;
+  onTestFailed(() => console.error(`SQS-like queue seed ${used}: repeat with QUEUE_SEED=${used}`));
   return {
     /** Resolves when every message (its retries and duplicates included) has been handled. */
     settled: () => localQueues.idle(),
