@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -20,6 +20,7 @@ export interface StoredMessage {
 
 const SUFFIX = '.json';
 const TEMP = '.tmp';
+const STALE_TEMP_MS = 60_000;
 
 /**
  * One file per message under `<directory>/<queue>/`, dead letters under `<directory>/<queue>/dead/`. Every file
@@ -75,14 +76,15 @@ export class MessageStore {
     return moved;
   }
 
-  pending(queue: string): StoredMessage[] {
-    const dead = new Set(this.list(this.deadDir(queue)).map((message) => message.id));
+  /** Waiting messages, except those `known` says the caller holds already (read only the new files). */
+  pending(queue: string, known: (id: string) => boolean = () => false): StoredMessage[] {
+    const dead = new Set(this.ids(this.deadDir(queue)));
     // A message found in both places was buried by a process killed before it removed the original.
-    return this.list(this.pendingDir(queue)).filter((message) => !dead.has(message.id));
+    return this.list(this.pendingDir(queue), (id) => dead.has(id) || known(id));
   }
 
-  dead(queue: string): StoredMessage[] {
-    return this.list(this.deadDir(queue));
+  dead(queue: string, known: (id: string) => boolean = () => false): StoredMessage[] {
+    return this.list(this.deadDir(queue), known);
   }
 
   /** The queues that have a folder here. */
@@ -115,22 +117,31 @@ export class MessageStore {
     return path;
   }
 
-  private list(directory: string): StoredMessage[] {
-    let names: string[];
+  private names(directory: string): string[] {
     try {
-      names = readdirSync(directory);
+      return readdirSync(directory);
     } catch {
       return [];
     }
+  }
+
+  private ids(directory: string): string[] {
+    return this.names(directory)
+      .filter((name) => name.endsWith(SUFFIX))
+      .map((name) => name.slice(0, -SUFFIX.length));
+  }
+
+  private list(directory: string, skip: (id: string) => boolean = () => false): StoredMessage[] {
     const messages: StoredMessage[] = [];
-    for (const name of names) {
+    for (const name of this.names(directory)) {
       const path = join(directory, name);
       if (name.endsWith(TEMP)) {
-        // Left by a process killed mid-write; its message was never acknowledged, or its older copy is in place.
-        if (!name.includes(`.${process.pid}${TEMP}`)) rmSync(path, { force: true });
+        // Left by a process killed mid-write: its message was never acknowledged, or its older copy is in
+        // place. Only old ones go, so a write in progress in another process is left alone.
+        if (isOlderThan(path, STALE_TEMP_MS)) rmSync(path, { force: true });
         continue;
       }
-      if (!name.endsWith(SUFFIX)) continue;
+      if (!name.endsWith(SUFFIX) || skip(name.slice(0, -SUFFIX.length))) continue;
       try {
         messages.push(JSON.parse(readFileSync(path, 'utf8')) as StoredMessage);
       } catch (error) {
@@ -160,6 +171,14 @@ export class MessageStore {
     });
     this.flushing = next;
     return next;
+  }
+}
+
+function isOlderThan(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > ms;
+  } catch {
+    return false;
   }
 }
 

@@ -157,14 +157,13 @@ export class LocalQueues {
     if (!this.store) return 0;
     let loaded = 0;
     for (const queue of this.store.queues() as QueueName[]) {
-      for (const message of this.store.pending(queue)) {
-        if (this.live.has(message.id)) continue;
+      for (const message of this.store.pending(queue, (id) => this.live.has(id))) {
         this.live.add(message.id);
         loaded += 1;
         this.deliver(queue, [message], message.availableAt - Date.now());
       }
       const known = new Set((this.deadLetters.get(queue) ?? []).map((message) => message.id));
-      const dead = this.store.dead(queue).filter((message) => !known.has(message.id));
+      const dead = this.store.dead(queue, (id) => known.has(id));
       if (dead.length) this.deadLetters.set(queue, [...(this.deadLetters.get(queue) ?? []), ...dead]);
     }
     return loaded;

@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -66,7 +74,7 @@ describe('local queue, in memory (the default for tests)', () => {
     expect(queues.deadLetters.get('outboundSms')?.map((m) => m.body)).toEqual(['"x"']);
   });
 
-  it('keeps retrying past maxReceives until the retry window has passed, with the delay capped', async () => {
+  it('keeps retrying past maxReceives until the retry window has passed', async () => {
     const queues = new LocalQueues();
     queues.configure({ retryDelayMs: 10, maxRetryDelayMs: 20, maxReceives: 2, retryWindowMs: 250 });
     const worker = recordingWorker(() => true);
@@ -76,8 +84,19 @@ describe('local queue, in memory (the default for tests)', () => {
     const dead = queues.deadLetters.get('ingest')!;
     expect(dead).toHaveLength(1);
     expect(dead[0]!.deadAt! - dead[0]!.firstReceivedAt!).toBeGreaterThanOrEqual(250);
-    // Capped at 20 ms, 250 ms of window take well over the 2 receives asked for (uncapped: 5 receives)
-    expect(worker.received.length).toBeGreaterThanOrEqual(9);
+    expect(worker.received.length).toBeGreaterThan(2);
+  });
+
+  it('caps the backoff', async () => {
+    const queues = new LocalQueues();
+    // Uncapped, the second and third tries would come 1 s and 2 s later.
+    queues.configure({ retryDelayMs: 1_000, maxRetryDelayMs: 30, maxReceives: 3 });
+    queues.register('ingest', recordingWorker(() => true).consumer);
+    const started = Date.now();
+    queues.send('ingest', '"z"', 0);
+    await queues.idle();
+    expect(queues.deadLetters.get('ingest')).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('redrives its dead letters with a fresh receive count', async () => {
@@ -131,7 +150,9 @@ describe('local queue with a directory (npm start)', () => {
     await first.stop();
     expect(down.received.length).toBeGreaterThanOrEqual(30);
     // A write cut short by the kill leaves a temporary file, never a half message.
-    writeFileSync(join(directory, 'ingest', 'ffff-half.json.99999.tmp'), '{"id":"ffff-ha');
+    const half = join(directory, 'ingest', 'ffff-half.json.99999.tmp');
+    writeFileSync(half, '{"id":"ffff-ha');
+    utimesSync(half, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
 
     // Act: a fresh process with the database back.
     const second = new LocalQueues();
