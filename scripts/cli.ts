@@ -22,6 +22,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
   report --from YYYY-MM-DD --to YYYY-MM-DD
                                        SMS and call analytics as tables
   migrate                              apply migrations/ to DATABASE_URL (or the embedded database)
+  dead-letters [list|redrive] [--queue outboundSms|recordings|ingest] [--body]
+                                       the dead letters of npm start's queues (DATA_DIR/queues), or on AWS
+                                       (queue URLs set) peek at each DLQ and redrive it (StartMessageMoveTask)
   voipms-set-sms                       point the VoIP.ms DID's SMS URL callback at this deployment`;
 
 class UsageError extends Error {}
@@ -39,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       return reportCommand(rest);
     case 'migrate':
       return migrateCommand();
+    case 'dead-letters':
+      return deadLettersCommand(rest);
     case 'voipms-set-sms':
       return voipmsSetSmsCommand();
     case undefined:
@@ -183,6 +188,56 @@ async function migrateCommand(): Promise<number> {
   console.log(
     applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the database is up to date',
   );
+  return 0;
+}
+
+async function deadLettersCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { queue: { type: 'string' }, body: { type: 'boolean', default: false } },
+  });
+  const action = positionals[0] ?? 'list';
+  if (action !== 'list' && action !== 'redrive') throw new UsageError('dead-letters takes list or redrive');
+  const dl = await import('../lib/cli/dead-letters.js');
+  const queue = values.queue as (typeof dl.QUEUE_NAMES)[number] | undefined;
+  if (queue !== undefined && !dl.QUEUE_NAMES.includes(queue))
+    throw new UsageError(`--queue is one of ${dl.QUEUE_NAMES.join(', ')}`);
+  const config = await getConfig();
+  const { table } = await import('../lib/cli/report.js');
+  const aws = (queue ? [queue] : dl.QUEUE_NAMES).flatMap((name) => {
+    const url = config.queues[name];
+    return url ? [{ queue: name, url }] : [];
+  });
+  if (aws.length > 0) {
+    const { SQSClient } = await import('@aws-sdk/client-sqs');
+    const client = new SQSClient(process.env.SQS_ENDPOINT ? { endpoint: process.env.SQS_ENDPOINT } : {});
+    try {
+      if (action === 'list') {
+        console.log(table((await dl.listAwsDeadLetters(client, aws, { body: values.body })) as never));
+      } else {
+        for (const result of await dl.redriveAwsDeadLetters(client, aws))
+          console.log(
+            result.how === 'move-task'
+              ? `${result.queue}: move task started (${result.taskHandle})`
+              : `${result.queue}: ${result.moved} moved back`,
+          );
+      }
+    } finally {
+      client.destroy();
+    }
+    return 0;
+  }
+  const { join } = await import('node:path');
+  const directory = join(config.dataDir, 'queues');
+  if (action === 'list') {
+    console.log(table(dl.listLocalDeadLetters(directory, { queue, body: values.body }) as never));
+  } else {
+    for (const result of dl.redriveLocalDeadLetters(directory, { queue }))
+      console.log(
+        `${result.queue}: ${result.moved} moved back (a running npm start picks them up within seconds)`,
+      );
+  }
   return 0;
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { localQueues, type QueueName } from '../queue/index.js';
+import { PERSISTENT_RETRIES } from '../queue/local.js';
 import { type FunctionEntry, readFunctions } from './routes.js';
 
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -14,6 +15,11 @@ export interface GatewayOptions {
   host?: string;
   /** Run scheduled functions on their rate (off by default: pollers call real provider APIs). */
   schedules?: boolean;
+  /**
+   * Keep queued messages and dead letters in files here, retried for 15 minutes as SQS would, and resume
+   * them on the next start. Without it the queues live in memory (tests).
+   */
+  queueDirectory?: string;
 }
 
 export interface Gateway {
@@ -28,6 +34,8 @@ export interface Gateway {
 const TEXT_TYPES = /^(application\/json|text\/)/;
 /** The gateway stops reading far above the 64 KiB webhook limit, so the handler still answers 413 itself. */
 const READ_LIMIT = 1024 * 1024;
+/** How often a persisted gateway looks for messages redriven into its queue directory. */
+const RESCAN_MS = 5_000;
 
 /**
  * The local stand-in for API Gateway + Lambda + SQS: builds real HTTP API v2 events for every route in
@@ -53,6 +61,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     handlers.has(fn.name) ? fn.http.map((route) => ({ ...route, function: fn.name })) : [],
   );
   const workers = functions.filter((fn) => fn.queue && handlers.has(fn.name));
+  if (options.queueDirectory)
+    localQueues.configure({ ...PERSISTENT_RETRIES, directory: options.queueDirectory });
   for (const worker of workers) {
     const handler = handlers.get(worker.name)!;
     localQueues.register(worker.queue as QueueName, (event) => handler(event, context(worker)) as never);
@@ -62,6 +72,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     functions.filter((fn) => options.schedules || ALWAYS_SCHEDULED.has(fn.name)),
     handlers,
   );
+  if (options.queueDirectory) {
+    // Picks up dead letters the CLI redrove into the directory while the gateway runs.
+    const rescan = setInterval(() => localQueues.rescan(), RESCAN_MS);
+    rescan.unref();
+    timers.push(rescan);
+  }
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -98,7 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     routes: routes.map(({ method, path, function: name }) => ({ method, path, function: name })),
     workers: workers.map((w) => ({ queue: w.queue!, function: w.name })),
     skipped,
-    close: () => closeServer(server, timers),
+    close: () => closeServer(server, timers, Boolean(options.queueDirectory)),
   };
 }
 
@@ -183,9 +199,11 @@ function startSchedules(functions: FunctionEntry[], handlers: Map<string, Lambda
   });
 }
 
-async function closeServer(server: Server, timers: NodeJS.Timeout[]): Promise<void> {
+async function closeServer(server: Server, timers: NodeJS.Timeout[], persisted: boolean): Promise<void> {
   for (const timer of timers) clearInterval(timer);
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await localQueues.idle();
+  // Persisted messages wait on disk for the next start; in memory, finish them (tests read the results).
+  if (persisted) await localQueues.stop();
+  else await localQueues.idle();
 }

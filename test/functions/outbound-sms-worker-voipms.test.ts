@@ -1,10 +1,11 @@
 import type { SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../functions/outbound-sms-worker.js';
 import { handler as inbound } from '../../functions/voipms-sms-incoming.js';
 import { relayFollowUps } from '../../lib/followups/index.js';
 import { localQueues } from '../../lib/queue/index.js';
 import { type FakeVoipms, startFakeVoipms } from '../fakes/voipms-api.js';
+import { useSqsLikeQueue } from '../lib/queue/sqs-like.js';
 import { DID, PATIENT, PATIENT_E164, voipmsEvent, voipmsSmsParams } from '../lib/voipms/factories.js';
 import { useConfig } from '../support/config.js';
 import { useTestDb } from '../support/db.js';
@@ -109,5 +110,34 @@ describe('a reply whose queueing failed', () => {
     expect(fake.sent).toHaveLength(1);
     const rows = await testDb.db.query("SELECT status FROM sms_messages WHERE direction = 'outbound'");
     expect(rows.rows).toEqual([{ status: 'sent' }]);
+  });
+});
+
+describe('VoIP.ms replies through the SQS-like local queue (redelivered, shuffled, batched)', () => {
+  beforeEach(() => {
+    useConfig({ VOIPMS_API_URL: fake.url, VOIPMS_USERNAME: fake.username, VOIPMS_PASSWORD: fake.password });
+    fake.sent.length = 0;
+  });
+  afterEach(() => localQueues.reset());
+
+  it('sends each stored reply exactly once, a throttled send retried', async () => {
+    // Prepare: the worker consumes the queue the inbound route writes to; VoIP.ms throttles one send.
+    const queue = useSqsLikeQueue('outboundSms', worker);
+    fake.failWith('sendSMS', 'api_limit_exceeded', 3, 2);
+    const patients = Array.from({ length: 8 }, (_, i) => `514555${String(2000 + i)}`);
+
+    // Act: eight patients text the practice.
+    for (const from of patients) {
+      const params = voipmsSmsParams({ from, message: 'where are you located?' });
+      expect((await invoke(inbound, voipmsEvent(params))).body).toBe('ok');
+    }
+    await queue.settled();
+
+    // Assess
+    expect(queue.duplicates()).toBeGreaterThan(0);
+    expect(queue.deadLetters()).toEqual([]);
+    expect(fake.sent.map((text) => text.dst).sort()).toEqual(patients);
+    const rows = await testDb.db.query("SELECT status FROM sms_messages WHERE direction = 'outbound'");
+    expect(rows.rows).toEqual(patients.map(() => ({ status: 'sent' })));
   });
 });

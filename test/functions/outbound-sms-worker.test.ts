@@ -1,7 +1,9 @@
 import type { SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/outbound-sms-worker.js';
+import { localQueues, sendMessage } from '../../lib/queue/index.js';
 import { type FakeTwilioApi, startFakeTwilioApi } from '../fakes/twilio-api.js';
+import { useSqsLikeQueue } from '../lib/queue/sqs-like.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_BASE_URL, useConfig } from '../support/config.js';
 import { useTestDb } from '../support/db.js';
 
@@ -192,5 +194,36 @@ describe('outbound SMS worker (Twilio Messages API)', () => {
     );
     expect(result.batchItemFailures).toEqual([]);
     expect(twilio.requests).toEqual([]);
+  });
+});
+
+describe('outbound SMS worker fed by the SQS-like local queue (redelivered, shuffled, batched)', () => {
+  beforeEach(() => {
+    useConfig({ TWILIO_API_BASE_URL: twilio.url });
+    twilio.reset();
+  });
+  afterEach(() => localQueues.reset());
+
+  const recipients = Array.from({ length: 10 }, (_, i) => `+1415555${String(1000 + i)}`);
+
+  it('sends exactly one text per stored row, however often and in whatever order its job is delivered', async () => {
+    // Prepare: ten stored texts; Twilio answers the first send 503 (outcome unknown, checked before a resend)
+    const queue = useSqsLikeQueue('outboundSms', handler);
+    twilio.script({ kind: 'status', status: 503, body: { message: 'unavailable' } });
+    const ids = [];
+    for (const to of recipients) ids.push(await pendingText({ to }));
+
+    // Act
+    for (const messageId of ids) await sendMessage('outboundSms', { provider: 'twilio', messageId });
+    await queue.settled();
+
+    // Assess
+    expect(queue.duplicates()).toBeGreaterThan(0);
+    expect(queue.deadLetters()).toEqual([]);
+    expect(twilio.messages.map((message) => message.to).sort()).toEqual(recipients);
+    const rows = await testDb.db.query<{ status: string }>(
+      "SELECT status FROM sms_messages WHERE direction = 'outbound'",
+    );
+    expect(rows.rows.map((row) => row.status)).toEqual(Array(10).fill('sent'));
   });
 });

@@ -2,7 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { BadRequestException, LimitExceededException } from '@aws-sdk/client-transcribe';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/recording-worker.js';
-import { sendMessage } from '../../../lib/queue/index.js';
+import { localQueues, sendMessage } from '../../../lib/queue/index.js';
 import { resetS3Client, s3Client } from '../../../lib/recordings/index.js';
 import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
 import {
@@ -16,6 +16,7 @@ import {
 } from '../../support/aws.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
+import { useSqsLikeQueue } from '../queue/sqs-like.js';
 import {
   fakeMp3,
   insertRecording,
@@ -79,16 +80,18 @@ beforeEach(() => {
   transcribe.reset();
   delete process.env.RECORDINGS_MAX_BYTES;
   delete process.env.RECORDINGS_KMS_KEY_ID;
-  useConfig({
-    STAGE: 'test',
-    TWILIO_API_BASE_URL: twilio.origin,
-    RECORDINGS_BUCKET: BUCKET,
-    RECORDINGS_QUEUE_URL: queueUrl,
-    ENABLE_TRANSCRIPTION: 'true',
-    VOIPMS_API_URL: voipms.url,
-    VOIPMS_USERNAME: voipms.username,
-    VOIPMS_PASSWORD: voipms.password,
-  });
+  useConfig(workerEnv());
+});
+
+const workerEnv = () => ({
+  STAGE: 'test',
+  TWILIO_API_BASE_URL: twilio.origin,
+  RECORDINGS_BUCKET: BUCKET,
+  RECORDINGS_QUEUE_URL: queueUrl,
+  ENABLE_TRANSCRIPTION: 'true',
+  VOIPMS_API_URL: voipms.url,
+  VOIPMS_USERNAME: voipms.username,
+  VOIPMS_PASSWORD: voipms.password,
 });
 
 afterEach(async () => {
@@ -514,5 +517,50 @@ describe('recordings queue dead-letter queue', () => {
     expect(await receiveAll(sqs, queue.url, 0)).toEqual([]);
     expect(dead.map((m) => JSON.parse(m.body))).toEqual([job]);
     expect(await recordingRow(testDb.db, id)).toMatchObject({ status: 'completed', storage_key: null });
+  });
+});
+
+describe('recording worker fed by the SQS-like local queue (redelivered, shuffled, batched)', () => {
+  afterEach(() => localQueues.reset());
+
+  /** Six Twilio and two VoIP.ms recordings, their jobs run through the SQS-like queue. */
+  async function archiveThroughQueue() {
+    useConfig({ ...workerEnv(), RECORDINGS_QUEUE_URL: undefined, VOIPMS_ACCOUNT: '100000' });
+    const queue = useSqsLikeQueue('recordings', handler);
+    const twilioJobs = [];
+    for (let i = 0; i < 6; i++) twilioJobs.push((await twilioRecording()).job);
+    const ids = twilioJobs.map((job) => job.recordingId);
+    for (let i = 0; i < 2; i++) {
+      const providerId = `MTA5Nzk5LTUyMzQ1Ni0${i}${Date.now()}`;
+      voipms.seedRecording({ id: providerId, datetime: '2025-01-15 10:00:00', mp3: fakeMp3() });
+      const id = await insertRecording(testDb.db, { provider: 'voipms', providerRecordingId: providerId });
+      ids.push(id);
+      await sendMessage('recordings', voipmsJob(id, providerId));
+    }
+    for (const job of twilioJobs) await sendMessage('recordings', job);
+    await queue.settled();
+    return { queue, twilioJobs, ids };
+  }
+
+  it('archives every recording, one object each, whatever the duplicates and order', async () => {
+    const { queue, ids } = await archiveThroughQueue();
+
+    expect(queue.duplicates()).toBeGreaterThan(0);
+    expect(queue.deadLetters()).toEqual([]);
+    const stored = [...(await keysUnder('recordings/twilio/')), ...(await keysUnder('recordings/voipms/'))];
+    for (const id of ids) {
+      const row = (await recordingRow(testDb.db, id))!;
+      expect(row.status).toBe('archived');
+      expect(stored.filter((key) => key === row.storage_key)).toHaveLength(1);
+    }
+    const names = startCalls().map((input) => input.TranscriptionJobName);
+    expect(new Set(names).size).toBe(8);
+  });
+
+  it('downloads and starts transcription once per recording under concurrent duplicates', async () => {
+    const { twilioJobs } = await archiveThroughQueue();
+
+    for (const job of twilioJobs) expect(twilio.downloadsOf(job.providerRecordingId)).toHaveLength(1);
+    expect(startCalls()).toHaveLength(8);
   });
 });
