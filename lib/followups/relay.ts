@@ -58,7 +58,7 @@ const WAITING_RECORDINGS = `
 
 const OLDEST_WAIT = `
   SELECT extract(epoch FROM now() - least(
-    (SELECT min(coalesce(send_after, created_at)) FROM sms_messages
+    (SELECT min(greatest(created_at, send_after)) FROM sms_messages
      WHERE direction = 'outbound' AND status IN ('pending', 'sending', 'unknown')),
     (SELECT min(created_at) FROM recordings WHERE status = 'completed' AND storage_key IS NULL)
   ))::float8 AS seconds`;
