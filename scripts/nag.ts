@@ -123,7 +123,9 @@ function main(): void {
       for (const error of report.errors) console.error(line(error));
     }
     if (report.unused.length > 0) {
-      console.error(`nag: ${report.unused.length} acknowledgement(s) in ${ackFile} match no finding; remove them:`);
+      console.error(
+        `nag: ${report.unused.length} acknowledgement(s) in ${ackFile} match no finding; remove them:`,
+      );
       for (const ack of report.unused) console.error(`  - ${ack.rule} on ${ack.resource}`);
     }
     process.exit(1);
