@@ -76,7 +76,7 @@ export function nagTemplate(templateFile: string, acknowledgements: Acknowledgem
         for (const resource of violation.violatingResources) {
           findings.push({
             rule: violation.ruleName,
-            resource: logicalId(resource.constructPath),
+            resource: logicalId(resource.constructPath ?? ''),
             severity: violation.severity === 'error' ? 'error' : 'warning',
             description: violation.description,
           });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
 
 const ROOT = join(import.meta.dirname, '..');
 export const PACKAGE_DIR = join(ROOT, '.serverless');
@@ -44,6 +45,9 @@ export function sourceDigest(root = ROOT): string {
 export interface ZipEntry {
   name: string;
   size: number;
+  compressedSize: number;
+  /** Where the entry's local header starts. */
+  offset: number;
 }
 
 /** Lists a zip's files with their uncompressed sizes, read from the central directory (no extraction). */
@@ -60,10 +64,33 @@ export function zipEntries(path: string): ZipEntry[] {
     const nameLength = zip.readUInt16LE(offset + 28);
     const extraLength = zip.readUInt16LE(offset + 30);
     const commentLength = zip.readUInt16LE(offset + 32);
-    entries.push({ name: zip.toString('utf8', offset + 46, offset + 46 + nameLength), size });
+    const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
+    entries.push({
+      name,
+      size,
+      compressedSize: zip.readUInt32LE(offset + 20),
+      offset: zip.readUInt32LE(offset + 42),
+    });
     offset += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
+}
+
+/** Every file of a zip (stored or deflated, as the framework writes them), by name. */
+export function unzip(path: string): Map<string, Buffer> {
+  const zip = readFileSync(path);
+  const files = new Map<string, Buffer>();
+  for (const entry of zipEntries(path)) {
+    if (entry.name.endsWith('/')) continue;
+    const at = entry.offset;
+    if (zip.readUInt32LE(at) !== 0x04034b50) throw new Error(`${path}: bad local header for ${entry.name}`);
+    const method = zip.readUInt16LE(at + 8);
+    const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
+    // The central directory's sizes are the ones to trust (the local header may defer them).
+    const data = zip.subarray(start, start + entry.compressedSize);
+    files.set(entry.name, method === 0 ? Buffer.from(data) : inflateRawSync(data));
+  }
+  return files;
 }
 
 /** Bytes of JavaScript in a function's zip (what a cold start loads). */
