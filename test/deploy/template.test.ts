@@ -388,6 +388,7 @@ describe(`packaged CloudFormation template${skipReason}`, () => {
       expect(template.Resources[keyId ?? '']?.Type).toBe('AWS::KMS::Key');
       expect(rule?.BucketKeyEnabled).toBe(true);
       expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: TLS_ONLY }));
+      expect(lifecycle.some((r) => r.Status === 'Enabled' && Number(r.ExpirationInDays) > 0)).toBe(true);
       expect(props.VersioningConfiguration?.Status).toBe('Enabled');
       const logs = template.Resources[referencedId(props.LoggingConfiguration?.DestinationBucketName) ?? ''];
       expect(logs?.Type).toBe('AWS::S3::Bucket');
@@ -401,7 +402,7 @@ describe(`packaged CloudFormation template${skipReason}`, () => {
       const props = template.Resources.RecordingsBucket?.Properties as unknown as BucketProperties;
       const retentionDays = Number(
         (
-          template.Resources.RetentionPurgeLambdaFunction?.Properties.Environment as {
+          (template.Resources.RetentionPurgeLambdaFunction as CfnResource).Properties.Environment as {
             Variables: Record<string, Json>;
           }
         ).Variables.RECORDING_RETENTION_DAYS,
@@ -433,7 +434,9 @@ describe(`packaged CloudFormation template${skipReason}`, () => {
           ([, p]) => referencedId(p.Properties.Bucket) === id,
         )?.[1];
 
-        const statements = asList((policy?.Properties.PolicyDocument as { Statement: Json }).Statement);
+        const statements = asList(
+          (policy?.Properties.PolicyDocument as { Statement?: Json } | undefined)?.Statement,
+        );
 
         expect(Object.values(props.PublicAccessBlockConfiguration), id).toEqual([true, true, true, true]);
         expect(props.VersioningConfiguration?.Status, id).toBe('Enabled');
@@ -447,7 +450,9 @@ describe(`packaged CloudFormation template${skipReason}`, () => {
     const topic = template.Resources.AlarmTopic as CfnResource;
     const [[, policy] = ['', undefined]] = resourcesOfType(template, 'AWS::SNS::TopicPolicy');
 
-    const statements = asList((policy?.Properties.PolicyDocument as { Statement: Json }).Statement);
+    const statements = asList(
+      (policy?.Properties.PolicyDocument as { Statement?: Json } | undefined)?.Statement,
+    );
 
     expect(template.Resources[referencedId(topic.Properties.KmsMasterKeyId) ?? '']?.Type).toBe(
       'AWS::KMS::Key',
