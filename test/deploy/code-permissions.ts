@@ -45,7 +45,16 @@ const COMMANDS: Record<string, { action: string; resource: ResourceRef }[]> = {
     { action: 's3:GetObject', resource: RECORDING_OBJECTS },
     { action: 'kms:Decrypt', resource: RECORDINGS_KEY },
   ],
+  HeadObject: [{ action: 's3:GetObject', resource: RECORDING_OBJECTS }],
+  PutObject: [
+    { action: 's3:PutObject', resource: RECORDING_OBJECTS },
+    { action: 'kms:GenerateDataKey', resource: RECORDINGS_KEY },
+  ],
+  DeleteObject: [{ action: 's3:DeleteObject', resource: RECORDING_OBJECTS }],
   DeleteObjects: [{ action: 's3:DeleteObject', resource: RECORDING_OBJECTS }],
+  ListObjectsV2: [{ action: 's3:ListBucket', resource: { kind: 'logical', id: 'RecordingsBucket' } }],
+  GetParameter: [{ action: 'ssm:GetParameter', resource: { kind: 'ssm' } }],
+  DeleteTranscriptionJob: [{ action: 'transcribe:DeleteTranscriptionJob', resource: TRANSCRIPTION_JOBS }],
   Upload: [
     { action: 's3:PutObject', resource: RECORDING_OBJECTS },
     { action: 's3:AbortMultipartUpload', resource: RECORDING_OBJECTS },
