@@ -43,7 +43,8 @@ const MAX_HTTP_BUNDLE_BYTES = 150 * 1024;
  * HTTP bundle carries a client and the 150 KB budget above applies to all of them.
  */
 const MAX_HTTP_BUNDLE_WITH_SDK_BYTES = 1024 * 1024;
-const SDK_CLIENT_MARKERS = ['AmazonSQS', 'AmazonSSM'];
+/** Only an SDK client carries its class name beside its service target (a signed request would not). */
+const SDK_CLIENT_MARKERS = ['"AmazonSQS","SQSClient"', '"AmazonSSM","SSMClient"'];
 /** Functions invoked asynchronously (schedules, EventBridge rules): each needs a dead-letter target. */
 const ASYNC_FUNCTIONS = [
   'TranscriptWriterLambdaFunction',
