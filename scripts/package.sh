@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run package`: build one zip per function and the CloudFormation template with no AWS credentials and
-# no network, then check the template against the AWS resource specification.
+# no network, check the template against the AWS resource specification and against the HIPAA Security and
+# AWS Solutions rule packs (nag-acknowledgements.yml), then print the bundle sizes.
 # STAGE (dev|prod, default dev) and REGION (default us-east-1) pick what to package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,4 +30,8 @@ export SLS_TELEMETRY_DISABLED=1 SLS_TRACKING_DISABLED=1 SLS_NOTIFICATIONS_MODE=o
 
 rm -rf .serverless
 node_modules/.bin/serverless package --stage "$stage" --region "$region"
-node_modules/.bin/tsx scripts/check-template.ts .serverless/cloudformation-template-update-stack.json
+template=.serverless/cloudformation-template-update-stack.json
+node_modules/.bin/tsx scripts/check-template.ts "$template"
+node_modules/.bin/tsx scripts/nag.ts "$template" nag-acknowledgements.yml
+# Last: the digest marks the package as complete and current (test/deploy refuses a stale one).
+node_modules/.bin/tsx scripts/package-report.ts
