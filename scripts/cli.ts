@@ -177,7 +177,8 @@ async function reportCommand(args: string[]): Promise<number> {
   const format = REPORT_FORMATS.find((f) => f === values.format);
   if (!format) throw new UsageError(`--format takes ${REPORT_FORMATS.join(', ')}`);
   const section = REPORT_SECTIONS.find((s) => s === values.section);
-  if (values.section !== undefined && !section) throw new UsageError(`--section takes ${REPORT_SECTIONS.join(', ')}`);
+  if (values.section !== undefined && !section)
+    throw new UsageError(`--section takes ${REPORT_SECTIONS.join(', ')}`);
   // A report reads weeks of history: its own connection with a reporting timeout, not the webhooks' 2 s.
   const config = await getConfig();
   const { createPgDb, getDb } = await import('../lib/db/index.js');

@@ -45,7 +45,12 @@ export interface DayTotals {
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function checkRange(from: string, to: string): void {
-  if (!DAY.test(from) || !DAY.test(to) || Number.isNaN(Date.parse(`${from}T00:00Z`)) || Number.isNaN(Date.parse(`${to}T00:00Z`)))
+  if (
+    !DAY.test(from) ||
+    !DAY.test(to) ||
+    Number.isNaN(Date.parse(`${from}T00:00Z`)) ||
+    Number.isNaN(Date.parse(`${to}T00:00Z`))
+  )
     throw new Error('--from and --to must be dates like 2026-11-01');
   if (from > to) throw new Error('--from must not be after --to');
 }
@@ -55,10 +60,17 @@ function checkRange(from: string, to: string): void {
  * their daily rollups: the days of the range that changed since their last rollup are recomputed first
  * (refresh_analytics), so the report is current and costs a few rows per day whatever the history.
  */
-export async function reportData(db: Queryable, { from, to }: Pick<ReportOptions, 'from' | 'to'>): Promise<ReportData> {
+export async function reportData(
+  db: Queryable,
+  { from, to }: Pick<ReportOptions, 'from' | 'to'>,
+): Promise<ReportData> {
   checkRange(from, to);
   const range = [from, to];
-  await db.query('SELECT refresh_analytics($1::date, $2::date)', range);
+  // A month per statement: the first report after a long gap (or the upgrade) rolls up history in steps that
+  // each fit the reporting timeout.
+  for (const [first, last] of monthSpans(from, to)) {
+    await db.query('SELECT refresh_analytics($1::date, $2::date)', [first, last]);
+  }
   const sms = await db.query<Row>(
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, provider, practice_number AS number, inbound, outbound, delivered,
             failed, auto_replies AS replies, replies_delivered, auto_replies_by_intent AS by_intent
@@ -79,7 +91,30 @@ export async function reportData(db: Queryable, { from, to }: Pick<ReportOptions
      GROUP BY intent, language ORDER BY replies DESC, intent, language`,
     range,
   );
-  return { from, to, sms: sms.rows, calls: calls.rows, replies: replies.rows, days: dayTotals(from, to, sms.rows, calls.rows) };
+  return {
+    from,
+    to,
+    sms: sms.rows,
+    calls: calls.rows,
+    replies: replies.rows,
+    days: dayTotals(from, to, sms.rows, calls.rows),
+  };
+}
+
+/** The range cut at month ends: [[2026-01-15, 2026-01-31], [2026-02-01, 2026-02-10]]. */
+export function monthSpans(from: string, to: string): [string, string][] {
+  const spans: [string, string][] = [];
+  let first = from;
+  while (first <= to) {
+    const start = new Date(`${first}T00:00Z`);
+    const monthEnd = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 0))
+      .toISOString()
+      .slice(0, 10);
+    const last = monthEnd < to ? monthEnd : to;
+    spans.push([first, last]);
+    first = new Date(Date.parse(`${last}T00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  }
+  return spans;
 }
 
 /** Every day of the range (days with nothing are zeros, so a chart shows the gap). */
@@ -160,7 +195,11 @@ const TITLES: Record<ReportSection, string> = {
   replies: 'Auto-replies: did the patient follow up within 24 hours',
 };
 
-export function renderReport(data: ReportData, format: ReportFormat = 'table', section?: ReportSection): string {
+export function renderReport(
+  data: ReportData,
+  format: ReportFormat = 'table',
+  section?: ReportSection,
+): string {
   switch (format) {
     case 'json':
       return JSON.stringify(data, null, 2);
@@ -169,7 +208,9 @@ export function renderReport(data: ReportData, format: ReportFormat = 'table', s
     case 'html':
       return html(data);
     default:
-      return REPORT_SECTIONS.map((s) => `${TITLES[s]}, ${data.from} to ${data.to}\n${table(data[s])}`).join('\n\n');
+      return REPORT_SECTIONS.map((s) => `${TITLES[s]}, ${data.from} to ${data.to}\n${table(data[s])}`).join(
+        '\n\n',
+      );
   }
 }
 
@@ -195,7 +236,8 @@ export function lineChart(title: string, days: string[], series: Series[]): stri
   const height = 220;
   const pad = { left: 44, right: 12, top: 24, bottom: 28 };
   const max = Math.max(1, ...series.flatMap((s) => s.values));
-  const x = (i: number) => pad.left + (days.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (days.length - 1));
+  const x = (i: number) =>
+    pad.left + (days.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (days.length - 1));
   const y = (v: number) => height - pad.bottom - (v * (height - pad.top - pad.bottom)) / max;
   const lines = series.map((s) => {
     const points = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');

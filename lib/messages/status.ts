@@ -19,7 +19,9 @@ const OPTED_OUT_ERRORS = new Set(['21610']);
  * VoIP.ms `getSMS` gives each message a free-text `carrier_status` ("Information not available" when the carrier
  * reported nothing). Only a clear delivered or failed word moves a reply on; anything else tells nothing.
  */
-export function voipmsCarrierStatus(carrierStatus: string | undefined): 'delivered' | 'undelivered' | undefined {
+export function voipmsCarrierStatus(
+  carrierStatus: string | undefined,
+): 'delivered' | 'undelivered' | undefined {
   const text = (carrierStatus ?? '').toLowerCase();
   if (/\b(undeliver\w*|not delivered|fail\w*|reject\w*|expired)\b/.test(text)) return 'undelivered';
   if (/\bdelivered\b/.test(text)) return 'delivered';

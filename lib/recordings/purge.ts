@@ -133,7 +133,10 @@ export const GUARD_RETENTION_DAYS = 2;
  * Missed-call claims (outbound_guards) and auto-reply budgets hold only for their office day (the same-intent
  * window is 10 minutes): rows of days before yesterday are removed, so the tables stay the size of a day.
  */
-export async function purgeGuards(db: Db, now: Date): Promise<{ outboundGuards: number; autoReplyBudget: number }> {
+export async function purgeGuards(
+  db: Db,
+  now: Date,
+): Promise<{ outboundGuards: number; autoReplyBudget: number }> {
   const before = new Date(now.getTime() - GUARD_RETENTION_DAYS * 86_400_000).toISOString().slice(0, 10);
   const guards = await db.query('DELETE FROM outbound_guards WHERE day < $1::date', [before]);
   const budget = await db.query('DELETE FROM auto_reply_budget WHERE day < $1::date', [before]);
