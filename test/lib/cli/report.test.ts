@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as recordingStatus } from '../../../functions/twilio-recording-status.js';
 import { handler as smsIncoming } from '../../../functions/twilio-sms-incoming.js';
 import { handler as smsStatus } from '../../../functions/twilio-sms-status.js';
-import { handler as recordingStatus } from '../../../functions/twilio-recording-status.js';
 import { handler as voiceIncoming } from '../../../functions/twilio-voice-incoming.js';
 import { handler as voiceStatus } from '../../../functions/twilio-voice-status.js';
 import { handler as voipmsCdr } from '../../../functions/voipms-call-cdr.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { type RecordingStore, recordingKey, transcriptKey } from '../../../lib/recordings/index.js';
 import { purgeExpired } from '../../../lib/recordings/purge.js';
-import { recordingKey, type RecordingStore, transcriptKey } from '../../../lib/recordings/index.js';
 import { useTestDb } from '../../support/db.js';
 import { insertRecording } from './factories.js';
 
