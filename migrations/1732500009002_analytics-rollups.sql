@@ -35,22 +35,19 @@ CREATE TABLE analytics_days (
 CREATE INDEX sms_messages_updated_at_idx ON sms_messages (updated_at);
 CREATE INDEX calls_updated_at_idx ON calls (updated_at);
 
--- Recomputes the dirty days of [p_from, p_to]; returns how many. A day is dirty when never rolled up, or when a
--- text, call or recording changed since its rollup on a day near it: a row's local day is within a day of its
--- UTC day in any zone, and a follow-up changes the effectiveness of the day before. Changes are looked for
--- from a few minutes before the oldest rollup, so a transaction still open during a refresh is not missed.
-CREATE FUNCTION refresh_analytics(p_from date, p_to date) RETURNS integer LANGUAGE plpgsql AS $$
+-- The days of [p_from, p_to] whose rollup is missing or stale: never rolled up, or near a text, call or recording
+-- changed since their rollup (a row's local day is within a day of its UTC day in any zone, and a follow-up
+-- changes the effectiveness of the day before). Changes are looked for from a few minutes before the oldest
+-- rollup of the range, so a transaction still open during a refresh is not missed. Custom plans always: with a
+-- generic plan `updated_at > since` would scan the whole table.
+CREATE FUNCTION analytics_dirty_days(p_from date, p_to date) RETURNS date[] LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   since timestamptz;
   dirty date[];
-  run record;
-  chunk_start date;
 BEGIN
-  -- One refresh at a time; a second waits and then finds little left to do.
-  PERFORM pg_advisory_xact_lock(1732500009002);
   SELECT min(a.rolled_at) - interval '5 minutes' INTO since
   FROM analytics_days a WHERE a.day BETWEEN p_from AND p_to;
-
   SELECT array_agg(DISTINCT x ORDER BY x) INTO dirty FROM (
     SELECT g::date AS x FROM generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') g
     WHERE NOT EXISTS (SELECT 1 FROM analytics_days a WHERE a.day = g::date)
@@ -64,7 +61,20 @@ BEGIN
     SELECT (r.created_at AT TIME ZONE 'UTC')::date + k
     FROM recordings r, generate_series(-1, 1) k WHERE since IS NOT NULL AND r.created_at > since
   ) changed WHERE x BETWEEN p_from AND p_to;
-  IF dirty IS NULL THEN RETURN 0; END IF;
+  RETURN coalesce(dirty, '{}');
+END $$;
+
+-- Recomputes the dirty days of [p_from, p_to]; returns how many.
+CREATE FUNCTION refresh_analytics(p_from date, p_to date) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  dirty date[];
+  run record;
+  chunk_start date;
+BEGIN
+  -- One refresh at a time; a second waits and then finds little left to do.
+  PERFORM pg_advisory_xact_lock(1732500009002);
+  dirty := analytics_dirty_days(p_from, p_to);
+  IF cardinality(dirty) = 0 THEN RETURN 0; END IF;
 
   DELETE FROM sms_daily_rollup WHERE day = ANY (dirty);
   DELETE FROM call_daily_rollup WHERE day = ANY (dirty);
@@ -91,6 +101,7 @@ END $$;
 
 -- Down Migration
 DROP FUNCTION IF EXISTS refresh_analytics(date, date);
+DROP FUNCTION IF EXISTS analytics_dirty_days(date, date);
 DROP INDEX IF EXISTS calls_updated_at_idx;
 DROP INDEX IF EXISTS sms_messages_updated_at_idx;
 DROP TABLE IF EXISTS analytics_days, auto_reply_effectiveness_rollup, call_daily_rollup, sms_daily_rollup;

@@ -66,9 +66,15 @@ export async function reportData(
 ): Promise<ReportData> {
   checkRange(from, to);
   const range = [from, to];
-  // A month per statement: the first report after a long gap (or the upgrade) rolls up history in steps that
-  // each fit the reporting timeout.
+  // Only the months holding a stale day are rolled up again, a month per statement: the first report after
+  // a long gap (or the upgrade) rolls up its history in steps that each fit the reporting timeout.
+  const { rows: stale } = await db.query<{ day: string }>(
+    "SELECT to_char(d, 'YYYY-MM-DD') AS day FROM unnest(analytics_dirty_days($1::date, $2::date)) d",
+    range,
+  );
+  const staleDays = stale.map((row) => row.day);
   for (const [first, last] of monthSpans(from, to)) {
+    if (!staleDays.some((day) => day >= first && day <= last)) continue;
     await db.query('SELECT refresh_analytics($1::date, $2::date)', [first, last]);
   }
   const sms = await db.query<Row>(
