@@ -276,9 +276,9 @@ describe('office days per number', () => {
     ).rejects.toThrow(/sms_messages_status_check/);
     await expect(
       testDb.db.query(
-        "INSERT INTO calls (provider, provider_call_id, direction, status) VALUES ('twilio', 'y', 'sideways', 'completed')",
+        "INSERT INTO calls (provider, provider_call_id, direction, status) VALUES ('twilio', 'y', 'inbound', 'answered')",
       ),
-    ).rejects.toThrow(/calls_direction_check/);
+    ).rejects.toThrow(/calls_status_check/);
   });
 });
 
