@@ -479,6 +479,26 @@ async function classifierQuality(): Promise<void> {
   for (const line of stdout.split('\n')) if (line.startsWith('confusion ')) console.log(line);
 }
 
+/** bench/report.ts in its own process: a year of history, then `report` for a month and for the year. */
+async function reportBench(): Promise<void> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/report.ts')],
+    {
+      cwd: root,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 1_800_000,
+    },
+  );
+  for (const [, name, value, unit] of stdout.matchAll(/^(report_\w+) (\S+) (\S+)$/gm)) {
+    figure(name!, Number.isNaN(Number(value)) ? value! : Number(value), unit!);
+  }
+  const value = (name: string) =>
+    Number(/^\S+ (\S+)/.exec(stdout.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[1]);
+  target('report_month_ms', '< 300 ms', value('report_month_ms') < 300);
+  target('report_year_ms', '< 3000 ms', value('report_year_ms') < 3000);
+}
+
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
@@ -494,6 +514,7 @@ for (const [label, step] of [
   ['bundles', bundles],
   ['classification', classification],
   ['classifier quality', classifierQuality],
+  ['report', reportBench],
 ] as const) {
   try {
     await step();

@@ -3,7 +3,7 @@ import { receiveInboundText } from '../lib/messages/receive.js';
 import { toE164 } from '../lib/phone.js';
 import { parseTwilio } from '../lib/twilio/params.js';
 import { mediaUrls, smsIncomingSchema } from '../lib/twilio/sms-incoming.js';
-import { messagingTwiml } from '../lib/twilio/twiml.js';
+import { messagingTwiml, replyStatusCallback } from '../lib/twilio/twiml.js';
 
 /** Inbound text: stored once, auto-reply decided by intent and answered in the TwiML, or `<Response/>`. */
 export const handler = webhookRoute({
@@ -30,6 +30,7 @@ export const handler = webhookRoute({
       },
       config,
     );
-    return twiml(messagingTwiml(reply));
+    // The reply's delivery comes back to the status route, naming the text it answers.
+    return twiml(messagingTwiml(reply, replyStatusCallback(config.webhookBaseUrl, params.MessageSid)));
   },
 });

@@ -3,6 +3,7 @@ import { performOrDefer } from '../lib/ingest/action.js';
 import { recordMessageStatus } from '../lib/messages/status.js';
 import { toE164 } from '../lib/phone.js';
 import { parseTwilio } from '../lib/twilio/params.js';
+import { replyQuerySchema } from '../lib/twilio/sms-incoming.js';
 import { smsStatusSchema } from '../lib/twilio/sms-status.js';
 
 /** Twilio delivery receipt for a message we sent: status moves forward only; 21610 records an opt-out. */
@@ -12,7 +13,11 @@ export const handler = webhookRoute({
   methods: ['POST'],
   verify: twilioSignature,
   successStatus: 204,
-  parse: (request) => parseTwilio(smsStatusSchema, request.fields),
+  parse: (request) => ({
+    ...parseTwilio(smsStatusSchema, request.fields),
+    // Set on the callback of an auto-reply sent in TwiML: the inbound text it answers.
+    replyTo: parseTwilio(replyQuerySchema, request.query).reply,
+  }),
   handle: async (params) => {
     await performOrDefer(recordMessageStatus, {
       provider: 'twilio',
@@ -21,6 +26,7 @@ export const handler = webhookRoute({
       errorCode: params.ErrorCode && params.ErrorCode !== '0' ? params.ErrorCode : undefined,
       fromNumber: toE164(params.From ?? ''),
       toNumber: toE164(params.To ?? ''),
+      replyTo: params.replyTo,
     });
     return noContent();
   },

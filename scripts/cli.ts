@@ -19,8 +19,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
                    twilio/recording/status voipms/sms/incoming voipms/call/cdr voipms/recording/ready
   replay (--id N[,N...] | --from ISO [--to ISO]) [--include-refused]
                                        re-process logged webhooks through the same handlers
-  report --from YYYY-MM-DD --to YYYY-MM-DD
-                                       SMS and call analytics as tables
+  report --from YYYY-MM-DD --to YYYY-MM-DD [--format table|csv|json|html] [--section sms|calls|replies]
+                                       SMS, call and auto-reply analytics per office day (docs/analytics.md)
   migrate                              apply migrations/ to DATABASE_URL (or the embedded database)
   dead-letters [list|redrive] [--queue outboundSms|recordings|ingest] [--body]
                                        the dead letters of npm start's queues (DATA_DIR/queues), or on AWS
@@ -168,11 +168,33 @@ async function replayCommand(args: string[]): Promise<number> {
 }
 
 async function reportCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string', default: 'table' },
+      section: { type: 'string' },
+    },
+  });
   if (!values.from || !values.to) throw new UsageError('report needs --from and --to (YYYY-MM-DD)');
-  const { getDb } = await import('../lib/db/index.js');
-  const { report } = await import('../lib/cli/report.js');
-  console.log(await report(await getDb(), { from: values.from, to: values.to }));
+  const { report, REPORT_FORMATS, REPORT_SECTIONS, REPORT_TIMEOUT_MS } = await import('../lib/cli/report.js');
+  const format = REPORT_FORMATS.find((f) => f === values.format);
+  if (!format) throw new UsageError(`--format takes ${REPORT_FORMATS.join(', ')}`);
+  const section = REPORT_SECTIONS.find((s) => s === values.section);
+  if (values.section !== undefined && !section)
+    throw new UsageError(`--section takes ${REPORT_SECTIONS.join(', ')}`);
+  // A report reads weeks of history: its own connection with a reporting timeout, not the webhooks' 2 s.
+  const config = await getConfig();
+  const { createPgDb, getDb } = await import('../lib/db/index.js');
+  const db = config.databaseUrl
+    ? createPgDb({ connectionString: config.databaseUrl, timeoutMs: REPORT_TIMEOUT_MS })
+    : await getDb();
+  try {
+    console.log(await report(db, { from: values.from, to: values.to, format, section }));
+  } finally {
+    if (config.databaseUrl) await db.close();
+  }
   return 0;
 }
 

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import { logger } from '../observability.js';
+import { type RecordingProvider, transcriptKey } from './keys.js';
 import type { RecordingStore } from './store.js';
 
 export interface PurgeResult {
@@ -12,6 +13,9 @@ export interface PurgeResult {
   /** Files that could not be removed; their rows stay so the next run tries again. */
   objectsFailed: number;
   webhookLogs: number;
+  /** Missed-call text claims and auto-reply budgets of past office days. */
+  outboundGuards: number;
+  autoReplyBudget: number;
 }
 
 const BATCH = 500;
@@ -35,6 +39,8 @@ export async function purgeExpired(
     objects: 0,
     objectsFailed: 0,
     webhookLogs: 0,
+    outboundGuards: 0,
+    autoReplyBudget: 0,
   };
 
   let afterId = 0;
@@ -44,8 +50,12 @@ export async function purgeExpired(
       storage_key: string | null;
       output_key: string | null;
       has_transcription: boolean;
+      provider: RecordingProvider;
+      provider_recording_id: string;
+      created_at: Date | string;
     }>(
-      `SELECT r.id, r.storage_key, t.output_key, t.id IS NOT NULL AS has_transcription
+      `SELECT r.id, r.storage_key, t.output_key, t.id IS NOT NULL AS has_transcription, r.provider,
+              r.provider_recording_id, r.created_at
        FROM recordings r LEFT JOIN transcriptions t ON t.recording_id = r.id
        WHERE r.created_at < $1 AND r.id > $2 ORDER BY r.id LIMIT ${BATCH}`,
       [cutoff, afterId],
@@ -54,7 +64,7 @@ export async function purgeExpired(
     afterId = Number(rows[rows.length - 1]!.id);
 
     const keysOf = (row: (typeof rows)[number]) =>
-      [row.storage_key, row.output_key].filter((key): key is string => Boolean(key));
+      [row.storage_key, ...transcriptKeys(row)].filter((key): key is string => Boolean(key));
     const { deleted, failed } = await store.delete(rows.flatMap(keysOf));
     result.objects += deleted.length;
     result.objectsFailed += failed.length;
@@ -78,9 +88,12 @@ export async function purgeExpired(
     if (rowCount < 5000) break;
   }
 
+  Object.assign(result, await purgeGuards(db, now));
+
   await db.query(
-    `INSERT INTO purge_log (cutoff, retention_days, recordings, transcriptions, objects, objects_failed, webhook_logs)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    `INSERT INTO purge_log (cutoff, retention_days, recordings, transcriptions, objects, objects_failed, webhook_logs,
+       outbound_guards, auto_reply_budget)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       cutoff,
       result.retentionDays,
@@ -89,8 +102,43 @@ export async function purgeExpired(
       result.objects,
       result.objectsFailed,
       result.webhookLogs,
+      result.outboundGuards,
+      result.autoReplyBudget,
     ],
   );
   logger.info('retention purge', { ...result });
   return result;
+}
+
+/**
+ * The transcript file of a recording: the key its transcription row kept, else (a row written by a path that
+ * kept no output_key) the key the transcription job writes to (lib/transcription/start.ts), so no file is left.
+ */
+export function transcriptKeys(row: {
+  output_key: string | null;
+  has_transcription: boolean;
+  provider: RecordingProvider;
+  provider_recording_id: string;
+  created_at: Date | string;
+}): string[] {
+  if (row.output_key) return [row.output_key];
+  if (!row.has_transcription) return [];
+  return [transcriptKey(row.provider, row.provider_recording_id, new Date(row.created_at))];
+}
+
+/** Guard rows stay two office days (any zone's today and yesterday); after that they decide nothing. */
+export const GUARD_RETENTION_DAYS = 2;
+
+/**
+ * Missed-call claims (outbound_guards) and auto-reply budgets hold only for their office day (the same-intent
+ * window is 10 minutes): rows of days before yesterday are removed, so the tables stay the size of a day.
+ */
+export async function purgeGuards(
+  db: Db,
+  now: Date,
+): Promise<{ outboundGuards: number; autoReplyBudget: number }> {
+  const before = new Date(now.getTime() - GUARD_RETENTION_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const guards = await db.query('DELETE FROM outbound_guards WHERE day < $1::date', [before]);
+  const budget = await db.query('DELETE FROM auto_reply_budget WHERE day < $1::date', [before]);
+  return { outboundGuards: guards.rowCount, autoReplyBudget: budget.rowCount };
 }

@@ -24,3 +24,6 @@ export function mediaUrls(fields: Params): string[] {
   }
   return urls;
 }
+
+/** The status-callback query of an auto-reply (lib/twilio/twiml.ts replyStatusCallback): the inbound MessageSid. */
+export const replyQuerySchema = z.object({ reply: z.optional(sid('(SM|MM)')) });

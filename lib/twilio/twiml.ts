@@ -141,11 +141,33 @@ export function fallbackTwiml(urls: VoiceUrls = RELATIVE_VOICE_URLS): string {
   return response.toString();
 }
 
-/** The SMS answer: one `<Message>` with the reply (escaped by the builder), or an empty `<Response/>`. */
-export function messagingTwiml(reply: string | null): string {
-  const response = new TwimlResponse();
+export const SMS_STATUS_PATH = '/webhooks/twilio/sms/status';
+
+/**
+ * Where Twilio reports the delivery of the auto-reply to one inbound text: the status route, with the inbound
+ * MessageSid as `reply`, so the callback updates the stored reply row (`reply:<inbound sid>`) rather than
+ * making a second row under the reply's own SID.
+ */
+export const replyStatusCallback = (baseUrl: string, inboundMessageSid: string) =>
+  `${baseUrl}${SMS_STATUS_PATH}?reply=${encodeURIComponent(inboundMessageSid)}`;
+
+/** `<Message>` with attributes: the writer's message() takes none. */
+class MessagingResponse extends TwimlResponse {
+  messageWith(attributes: Record<string, string>, text: string): this {
+    this.add('Message', attributes, text);
+    return this;
+  }
+}
+
+/**
+ * The SMS answer: one `<Message>` with the reply (escaped by the builder), or an empty `<Response/>`. With a
+ * status callback, Twilio reports the reply's delivery there (queued, sent, delivered or undelivered).
+ */
+export function messagingTwiml(reply: string | null, statusCallback?: string): string {
+  const response = new MessagingResponse();
   const text = reply === null ? '' : xmlSafe(reply);
-  if (text) response.message(text);
+  if (text && statusCallback) response.messageWith({ statusCallback, method: 'POST' }, text);
+  else if (text) response.message(text);
   return response.toString();
 }
 

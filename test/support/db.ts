@@ -51,6 +51,10 @@ const DATA_TABLES = [
   'sync_state',
   'auto_reply_budget',
   'purge_log',
+  'analytics_days',
+  'sms_daily_rollup',
+  'call_daily_rollup',
+  'auto_reply_effectiveness_rollup',
 ];
 
 /** Empties the tables the webhooks write (settings and rules stay as migrated). */

@@ -134,7 +134,7 @@ describe('simulate against the local gateway', () => {
     });
     expect(code).toBe(0);
     expect(stdout).toMatch(/→ 200/);
-    expect(stdout).toContain('<Message>');
+    expect(stdout).toMatch(/<Message[ >]/);
     const forged = await cli(['simulate', 'twilio/sms/status'], {
       env: { ...env, TWILIO_AUTH_TOKEN: 'wrong-token' },
     });
@@ -157,15 +157,17 @@ describe('report', () => {
               ('voipms', 'u2', 'inbound', 'no-answer', 0, 0, '2026-11-10T17:00Z')`,
     );
     const text = await report(db, { from: '2026-11-01', to: '2026-11-30' });
-    expect(text).toMatch(/2026-11-10\s+twilio\s+1\s+1\s+1\s+0\s+1\s+hours=1/);
-    expect(text).toMatch(/2026-11-10\s+voipms\s+2\s+2\s+1\s+1\s+65/);
+    // day, provider, number, inbound, outbound, delivered, failed, replies, replies delivered, by intent
+    expect(text).toMatch(/2026-11-10\s+twilio\s+\+15005550006\s+1\s+1\s+1\s+0\s+1\s+1\s+hours=1/);
+    // day, provider, (no number), calls, inbound, answered, missed, voicemails, failed, talk seconds
+    expect(text).toMatch(/2026-11-10\s+voipms\s+2\s+2\s+1\s+1\s+0\s+0\s+65/);
     // The reply to +14155550100 was followed by a call from that number within the day.
     await db.query(
       `INSERT INTO calls (provider, provider_call_id, direction, from_number, status, created_at)
        VALUES ('twilio', 'CA1', 'inbound', '+14155550100', 'completed', '2026-11-10T18:00Z')`,
     );
     expect(await report(db, { from: '2026-11-01', to: '2026-11-30' })).toMatch(
-      /hours\s+en\s+1\s+0\s+1\s+100/,
+      /hours\s+en\s+1\s+1\s+0\s+1\s+100/,
     );
     await expect(report(db, { from: '2026-11-30', to: '2026-11-01' })).rejects.toThrow(
       '--from must not be after --to',
