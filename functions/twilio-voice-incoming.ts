@@ -72,6 +72,7 @@ export const handler = webhookRoute<Input>({
           fromNumber: from,
           toNumber: to,
           dialStatus,
+          dialDurationSeconds: params.DialCallDuration === undefined ? null : Number(params.DialCallDuration),
         });
         return twiml(DIAL_ANSWERED.includes(dialStatus) ? hangupTwiml() : noAnswerTwiml(practice, urls));
       }

@@ -46,6 +46,8 @@ export interface DialResultEvent {
   fromNumber: string | null;
   toNumber: string | null;
   dialStatus: string;
+  /** How long the office line talked (DialCallDuration): the call's talk time, greeting and voicemail excluded. */
+  dialDurationSeconds?: number | null;
 }
 
 /**
@@ -56,11 +58,14 @@ export interface DialResultEvent {
 export const recordDialResult = defineAction('calls.dial-result', async (db, event: DialResultEvent) => {
   await db.query(
     `WITH dialed AS (
-       INSERT INTO calls (provider, provider_call_id, direction, from_number, to_number, status, route, dial_status)
-       VALUES ($1, $2, 'inbound', $3, $4, 'in-progress', 'office', $5)
+       INSERT INTO calls (provider, provider_call_id, direction, from_number, to_number, status, route, dial_status,
+         dial_duration_seconds)
+       VALUES ($1, $2, 'inbound', $3, $4, 'in-progress', 'office', $5, $6)
        ON CONFLICT (provider, provider_call_id) DO UPDATE
-         SET dial_status = EXCLUDED.dial_status
+         SET dial_status = EXCLUDED.dial_status,
+           dial_duration_seconds = coalesce(EXCLUDED.dial_duration_seconds, calls.dial_duration_seconds)
          WHERE calls.dial_status IS DISTINCT FROM EXCLUDED.dial_status
+           OR (calls.dial_duration_seconds IS NULL AND EXCLUDED.dial_duration_seconds IS NOT NULL)
        RETURNING dial_status
      ), canceled AS (
        UPDATE sms_messages SET status = 'canceled'
@@ -70,6 +75,13 @@ export const recordDialResult = defineAction('calls.dial-result', async (db, eve
      )
      DELETE FROM outbound_guards g USING canceled c
      WHERE g.kind = 'missed-call' AND g.phone_number = c.to_number AND g.created_at = c.created_at`,
-    [event.provider, event.providerCallId, event.fromNumber, event.toNumber, event.dialStatus],
+    [
+      event.provider,
+      event.providerCallId,
+      event.fromNumber,
+      event.toNumber,
+      event.dialStatus,
+      event.dialDurationSeconds ?? null,
+    ],
   );
 });

@@ -150,6 +150,11 @@ describe('POST /webhooks/twilio/voice/incoming', () => {
     const response = await invoke(handler, signedTwilioEvent(path, params, { rawQuery: 'step=dial-result' }));
     expect(names(parseXml(response.body))).toEqual(['Hangup']);
     expect((await callRow(params.CallSid as string))?.dial_status).toBe('completed');
+    const talk = await testDb.db.query(
+      'SELECT dial_duration_seconds FROM calls WHERE provider_call_id = $1',
+      [params.CallSid],
+    );
+    expect(talk.rows).toEqual([{ dial_duration_seconds: 95 }]);
   });
 
   it('after the voicemail: thanks and hangs up', async () => {
