@@ -9,8 +9,9 @@ import type { WebhookRequest } from './request.js';
 /**
  * A request refused before its caller was recognised (forged signature, wrong token or IP, malformed, too
  * big) is anyone's to send, so it is logged small and within a budget: what was refused and why, its sizes
- * and hashes, a short masked excerpt, never the raw request. Past the budget a source's refusals are only
- * counted (refusal_budget), so a flood grows webhook_logs by a bounded amount per hour.
+ * and hashes, a short masked excerpt, never the raw request. Past the budget a source's refusals still leave
+ * their one row each (the contract: every request leaves one row), but a bare one: route, status, source,
+ * reason, and no payload at all, so a flood costs a few hundred bytes a request and nothing it sent is kept.
  */
 export const REFUSAL_BUDGET = { perSourcePerHour: 20, allSourcesPerHour: 1000 } as const;
 
@@ -59,12 +60,12 @@ export function budgetKey(sourceIp: string | null | undefined): string {
 }
 
 const EXHAUSTED =
-  'refusal budget exhausted: further refusals from this source (or all sources) this hour are counted in refusal_budget, not logged';
+  'refusal budget exhausted: further refusals from this source (or all sources) this hour are logged bare';
 
 /**
  * One statement: count the refusal for its source and for all sources (the counters reset each hour), and
- * insert the log row only while both are within budget; the first refusal past a budget leaves one marker row.
- * RETURNING `exhausted` is true only for that marker.
+ * insert the log row: in full (sizes, hashes, excerpt) while both are within budget, bare past it; the first
+ * refusal past a budget is the marker. RETURNING `exhausted` is true only for that marker.
  */
 export const REFUSED_INSERT_SQL = `WITH counted AS (
     INSERT INTO refusal_budget AS b (source_key, window_start, refused)
@@ -82,12 +83,14 @@ export const REFUSED_INSERT_SQL = `WITH counted AS (
     payload, error, request_id, idempotency_token, raw_request_encrypted)
   SELECT $1, $2, $3, $4, $5, $6, $7,
     CASE WHEN within THEN $8::jsonb
-      ELSE jsonb_build_object('budgetExhausted', true, 'perSourcePerHour', $14::int, 'allSourcesPerHour', $15::int) END,
-    CASE WHEN within THEN $9 ELSE '${EXHAUSTED}' END,
+      WHEN marker THEN jsonb_build_object('budgetExhausted', true, 'perSourcePerHour', $14::int,
+        'allSourcesPerHour', $15::int)
+      ELSE '{"overBudget":true}'::jsonb END,
+    CASE WHEN within THEN $9 WHEN marker THEN '${EXHAUSTED}' ELSE left($9, 80) END,
     $10, $11, decode($12, 'hex')
-  FROM kept WHERE within OR marker
+  FROM kept
   ON CONFLICT (request_id) DO NOTHING
-  RETURNING NOT (SELECT within FROM kept) AS exhausted`;
+  RETURNING (SELECT marker FROM kept) AS exhausted`;
 
 export function refusedInsertParams(row: WebhookLogRow, budget = REFUSAL_BUDGET): unknown[] {
   return [

@@ -47,23 +47,31 @@ beforeEach(() => {
 });
 
 describe('the refusal budget', () => {
-  it("logs a source's first refusals, then one marker row, then only counts", async () => {
+  it("logs a source's first refusals in full, then one marker row, then bare rows (one per request)", async () => {
     for (let i = 0; i < REFUSAL_BUDGET.perSourcePerHour + 30; i++) {
       expect((await invoke(smsIncoming, forged(2_000, '192.0.2.44'))).statusCode).toBe(403);
     }
-    const { rows } = await testDb.db.query<{ payload: { refused?: boolean; budgetExhausted?: boolean } }>(
-      'SELECT payload FROM webhook_logs ORDER BY id',
-    );
-    expect(rows).toHaveLength(REFUSAL_BUDGET.perSourcePerHour + 1);
-    expect(rows.slice(0, -1).every((row) => row.payload.refused === true)).toBe(true);
-    expect(rows.at(-1)!.payload.budgetExhausted).toBe(true);
+    const { rows } = await testDb.db.query<{
+      status_code: number;
+      payload: { refused?: boolean; budgetExhausted?: boolean; overBudget?: boolean };
+    }>('SELECT status_code, payload FROM webhook_logs ORDER BY id');
+    const budget = REFUSAL_BUDGET.perSourcePerHour;
+    expect(rows).toHaveLength(budget + 30);
+    expect(rows.every((row) => row.status_code === 403)).toBe(true);
+    expect(rows.slice(0, budget).every((row) => row.payload.refused === true)).toBe(true);
+    expect(rows[budget]!.payload.budgetExhausted).toBe(true);
+    expect(rows.slice(budget + 1).map((row) => row.payload)).toEqual(Array(29).fill({ overBudget: true }));
     const counted = await testDb.db.query<{ refused: number }>(
       `SELECT refused FROM refusal_budget WHERE source_key = '192.0.2.44'`,
     );
     expect(counted.rows[0]!.refused).toBe(REFUSAL_BUDGET.perSourcePerHour + 30);
     // Another source still has its own budget, and a recognised caller is never budgeted.
     expect((await invoke(smsIncoming, forged(2_000, '192.0.2.45'))).statusCode).toBe(403);
-    expect(await logRows()).toBe(REFUSAL_BUDGET.perSourcePerHour + 2);
+    expect(await logRows()).toBe(REFUSAL_BUDGET.perSourcePerHour + 31);
+    const other = await testDb.db.query<{ payload: { refused?: boolean } }>(
+      'SELECT payload FROM webhook_logs ORDER BY id DESC LIMIT 1',
+    );
+    expect(other.rows[0]!.payload.refused).toBe(true);
   });
 
   it('starts a new budget each hour', async () => {
@@ -93,7 +101,11 @@ describe('the refusal budget', () => {
         sourceIp: '192.0.2.50',
       });
     for (let i = 0; i < REFUSAL_BUDGET.perSourcePerHour + 10; i++) await invoke(voipmsSms, wrongToken());
-    expect(await logRows()).toBe(REFUSAL_BUDGET.perSourcePerHour + 1);
+    expect(await logRows()).toBe(REFUSAL_BUDGET.perSourcePerHour + 10);
+    const kept = await testDb.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM webhook_logs WHERE payload ? 'refused'`,
+    );
+    expect(kept.rows[0]!.n).toBe(REFUSAL_BUDGET.perSourcePerHour);
     const valid = httpEvent({
       method: 'GET',
       path: '/webhooks/voipms/sms/incoming',
@@ -101,7 +113,7 @@ describe('the refusal budget', () => {
       sourceIp: '203.0.113.10',
     });
     expect((await invoke(voipmsSms, valid)).statusCode).toBe(200);
-    expect(await logRows()).toBe(REFUSAL_BUDGET.perSourcePerHour + 2);
+    expect(await logRows()).toBe(REFUSAL_BUDGET.perSourcePerHour + 11);
   });
 
   it(`${FLOOD} forged 64 KB requests from many sources grow the database by less than 10 MB`, async () => {
@@ -120,7 +132,7 @@ describe('the refusal budget', () => {
       `refusal flood: ${FLOOD} forged 64 KB requests -> ${rows} log rows, +${(grown / 1e6).toFixed(2)} MB`,
     );
     expect(grown).toBeLessThan(10 * 1024 * 1024);
-    expect(rows).toBeLessThanOrEqual(REFUSAL_BUDGET.allSourcesPerHour + 1);
+    expect(rows).toBe(FLOOD); // one row per request, as the contract says; most of them bare
     const sealed = await testDb.db.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM webhook_logs WHERE raw_request_encrypted IS NOT NULL',
     );
