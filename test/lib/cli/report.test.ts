@@ -46,7 +46,8 @@ async function realTimeToday(): Promise<string> {
 }
 const moveBack = (number: string, interval: string) =>
   testDb.db.query(
-    `UPDATE sms_messages SET created_at = created_at - $2::interval WHERE from_number = $1 OR to_number = $1`,
+    `UPDATE sms_messages SET created_at = created_at - $2::interval, sent_at = sent_at - $2::interval
+     WHERE from_number = $1 OR to_number = $1`,
     [number, interval],
   );
 const dataFor = (from = DAY, to = DAY) => reportData(testDb.db, { from, to });
@@ -248,7 +249,9 @@ describe('office days per number', () => {
     await realTimeToday();
     await textIn('what are your hours');
     // Its time: 05:30 UTC on the 11th, 01:30 in New York but 22:30 on the 10th in Los Angeles.
-    await testDb.db.query("UPDATE sms_messages SET created_at = '2026-03-11T05:30:00Z'");
+    await testDb.db.query(
+      "UPDATE sms_messages SET created_at = '2026-03-11T05:30:00Z', sent_at = '2026-03-11T05:30:00Z'",
+    );
 
     // Act
     const before = await dataFor('2026-03-10', '2026-03-11');
@@ -503,7 +506,9 @@ describe('formats', () => {
   it('report() fills every day of the range, with zeros where nothing happened', async () => {
     await realTimeToday();
     await textIn('hello');
-    await testDb.db.query("UPDATE sms_messages SET created_at = '2026-03-10T15:00:00Z'");
+    await testDb.db.query(
+      "UPDATE sms_messages SET created_at = '2026-03-10T15:00:00Z', sent_at = '2026-03-10T15:00:00Z'",
+    );
     const json = JSON.parse(await report(testDb.db, { from: DAY, to: '2026-03-12', format: 'json' }));
     expect(json.days.map((d: { day: string; texts_in: number }) => [d.day, d.texts_in])).toEqual([
       [DAY, 1],
