@@ -51,6 +51,9 @@ const DATA_TABLES = [
   'sync_state',
   'auto_reply_budget',
   'purge_log',
+  'events',
+  'alerts',
+  'alert_recipients',
 ];
 
 /** Empties the tables the webhooks write (settings and rules stay as migrated). */
