@@ -40,6 +40,13 @@ export interface Config {
   replayKey: Buffer | undefined;
   /** Bound on every Postgres wait on the webhook path, so a dead database cannot stall a provider. */
   dbTimeoutMs: number;
+  /** Domain events and staff alerts (docs/events.md). */
+  events: {
+    /** EventBridge bus the relay publishes to; unset means the in-process bus (local run). */
+    busName: string | undefined;
+    /** How long an emergency alert waits for an OK before the next recipient is alerted. */
+    alertEscalationSeconds: number;
+  };
 }
 
 /** Secrets that may come from SSM Parameter Store: `<NAME>_PARAM` names the SecureString parameter. */
@@ -170,6 +177,10 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: text('DATA_DIR') ?? '.data',
     replayKey,
     dbTimeoutMs: integer('DB_TIMEOUT_MS', 2000, 50, 60_000),
+    events: {
+      busName: text('EVENT_BUS_NAME'),
+      alertEscalationSeconds: integer('ALERT_ESCALATION_SECONDS', 600, 10, 86_400),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -29,7 +29,7 @@ CREATE INDEX events_unpublished_idx ON events (recorded_at) WHERE published_at I
 -- Alert settings per practice number (voip_settings row; the default row applies when a number has none).
 ALTER TABLE voip_settings
   -- Event types alerted to recipients whose own list is empty.
-  ADD COLUMN alert_events text[] NOT NULL DEFAULT '{patient.emergency,message.delivery_failed,voicemail.received}',
+  ADD COLUMN alert_events text[] NOT NULL DEFAULT '{patient.emergency,voicemail.received}',
   -- 'standard': callback number, what happened and when. 'full': the message text or transcript too.
   ADD COLUMN alert_detail text NOT NULL DEFAULT 'standard' CHECK (alert_detail IN ('standard', 'full')),
   -- Local "HH:MM" pair; non-emergency alerts wait until it ends. Null: no quiet hours.
