@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.js';
+import { alertReport } from './alert-report.js';
 
 export interface ReportOptions {
   from: string;
@@ -65,5 +66,7 @@ export async function report(db: Queryable, { from, to }: ReportOptions): Promis
     '',
     'Auto-replies: did the patient write again or call within 24 hours',
     table(replies.rows),
+    '',
+    await alertReport(db, from, to),
   ].join('\n');
 }
