@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as outboundWorker } from '../../../functions/outbound-sms-worker.js';
@@ -5,7 +6,7 @@ import { handler as twilioSmsIncoming } from '../../../functions/twilio-sms-inco
 import { alertForEvent, escalateDueAlerts } from '../../../lib/alerts/index.js';
 import { subscribeAlertsLocally, unsubscribeAlertsLocally } from '../../../lib/alerts/local.js';
 import { getConfig } from '../../../lib/config.js';
-import { localEventBus, publishEvents, toDomainEvent } from '../../../lib/events/index.js';
+import { EVENT_TYPES, localEventBus, publishEvents, toDomainEvent } from '../../../lib/events/index.js';
 import { clearPracticeSettingsCache } from '../../../lib/practice/settings.js';
 import { localQueues } from '../../../lib/queue/index.js';
 import { type FakeTwilioApi, startFakeTwilioApi } from '../../fakes/twilio-api.js';
@@ -222,5 +223,52 @@ describe('other alerts', () => {
     const alerts = await alertRows(testDb.db);
     expect(alerts.map((a) => a.status)).toEqual(['sent', 'sent', 'failed']);
     expect(twilio.messages.filter((m) => m.to === ON_CALL)).toHaveLength(2);
+  });
+});
+
+describe('every event type', () => {
+  it('matches its JSON Schema in schemas/events/', async () => {
+    // Prepare: one of each, through the real statements
+    await seedOnCall(testDb.db);
+    await invoke(twilioSmsIncoming, textFrom(PATIENT, EMERGENCY_WORDS));
+    await relayAndSend();
+    await testDb.db.query(`UPDATE sms_messages SET status = 'failed', error_code = '30006' WHERE kind = 'auto-reply'`);
+    await testDb.db.query(`UPDATE alerts SET escalate_at = now() - interval '1 second' WHERE escalate_at IS NOT NULL`);
+    await escalateDueAlerts(testDb.db, 600);
+    await invoke(twilioSmsIncoming, textFrom(BACKUP, 'OK'));
+    await invoke(twilioSmsIncoming, twilioSmsIncomingEvent({ From: '+14155550777', Body: 'STOP', OptOutType: 'STOP' }));
+    await invoke(twilioSmsIncoming, twilioSmsIncomingEvent({ From: '+14155550777', Body: 'START', OptOutType: 'START' }));
+    await testDb.db.query(
+      `INSERT INTO calls (provider, provider_call_id, direction, from_number, to_number, status)
+       VALUES ('twilio', 'CA1', 'inbound', $1, $2, 'no-answer')`,
+      [PATIENT, PRACTICE_TWILIO_NUMBER],
+    );
+    await testDb.db.query(`UPDATE voip_settings SET events_include_text = true`);
+    await testDb.db.query(
+      `WITH r AS (INSERT INTO recordings (provider, provider_recording_id, provider_call_id, status, storage_key,
+         size_bytes, content_type) VALUES ('twilio', 'RE1', 'CA1', 'completed', NULL, NULL, NULL) RETURNING id)
+       INSERT INTO transcriptions (recording_id, status, text, job_name) SELECT id, 'completed', 'hi [PII]', 'j' FROM r`,
+    );
+    await testDb.db.query(
+      `UPDATE recordings SET status = 'archived', storage_key = 'k', size_bytes = 3, content_type = 'audio/wav'`,
+    );
+    const { default: Ajv } = await import('ajv/dist/2020.js');
+    const { default: addFormats } = await import('ajv-formats');
+    const ajv = new Ajv({ allErrors: true });
+    addFormats(ajv);
+
+    // Act
+    const { rows } = await testDb.db.query('SELECT * FROM events');
+    const events = rows.map((row) => toDomainEvent(row as never));
+    const invalid = [];
+    for (const event of events) {
+      const schema = JSON.parse(readFileSync(new URL(`../../../schemas/events/${event.type}.json`, import.meta.url), 'utf8'));
+      const validate = ajv.getSchema(schema.$id) ?? ajv.compile(schema);
+      if (!validate(JSON.parse(JSON.stringify(event)))) invalid.push({ type: event.type, errors: validate.errors });
+    }
+
+    // Assess
+    expect(invalid).toEqual([]);
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(EVENT_TYPES));
   });
 });
