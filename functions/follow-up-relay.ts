@@ -19,7 +19,11 @@ export const handler = async (_event?: unknown, context?: Context) => {
   if (!config.events.busName) subscribeAlertsLocally(db, config);
   // On Lambda the time left bounds the loop; `npm start` invokes it every minute with a nominal context.
   const remaining = context?.getRemainingTimeInMillis?.() ?? 0;
-  const loopMs = !context ? 0 : config.onLambda ? Math.min(LOOP_MS, Math.max(0, remaining - 10_000)) : LOOP_MS;
+  const loopMs = !context
+    ? 0
+    : config.onLambda
+      ? Math.min(LOOP_MS, Math.max(0, remaining - 10_000))
+      : LOOP_MS;
   return runRelay(db, {
     bus: eventBusFor(config.events.busName),
     escalationSeconds: config.events.alertEscalationSeconds,

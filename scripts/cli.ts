@@ -272,7 +272,9 @@ async function settingsCommand(args: string[]): Promise<number> {
       const config = await getConfig();
       const { toE164 } = await import('../lib/phone.js');
       const practice =
-        values.number ?? config.twilio.phoneNumber ?? (config.voipms.did ? toE164(config.voipms.did) : undefined);
+        values.number ??
+        config.twilio.phoneNumber ??
+        (config.voipms.did ? toE164(config.voipms.did) : undefined);
       if (!practice) throw new UsageError('on-call needs --number (the practice number the list belongs to)');
       const [verb = 'list', phone] = rest;
       if (verb === 'add' || verb === 'remove') {

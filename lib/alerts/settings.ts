@@ -78,7 +78,12 @@ const clockFormats = new Map<string, Intl.DateTimeFormat>();
 function localMinutes(timezone: string, at: Date): number {
   let format = clockFormats.get(timezone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone: timezone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     clockFormats.set(timezone, format);
   }
   const parts = Object.fromEntries(format.formatToParts(at).map((part) => [part.type, part.value]));
@@ -115,7 +120,11 @@ export function quietUntil(settings: Pick<AlertSettings, 'quietHours' | 'timezon
 /** "9:42 PM" in the office's zone, for alert texts. */
 export function localTime(timezone: string, at: Date): string {
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: timezone, hour: 'numeric', minute: '2-digit' }).format(at);
+    return new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hour: 'numeric',
+      minute: '2-digit',
+    }).format(at);
   } catch {
     return `${at.toISOString().slice(11, 16)} UTC`;
   }

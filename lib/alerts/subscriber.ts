@@ -106,7 +106,11 @@ export interface AlertResult {
  * the texts to the outbound worker (the relay hands on any that wait: quiet hours, a failed queue call).
  * Safe to run for the same event any number of times.
  */
-export async function alertForEvent(db: Queryable, event: DomainEvent, options: AlertOptions): Promise<AlertResult> {
+export async function alertForEvent(
+  db: Queryable,
+  event: DomainEvent,
+  options: AlertOptions,
+): Promise<AlertResult> {
   const result: AlertResult = { stored: 0, capped: 0, texts: [] };
   if (event.type.startsWith('alert.') || event.practice_number === 'unknown') return result;
   const settings = await loadAlertSettings(db, event.provider, event.practice_number);
@@ -122,26 +126,33 @@ export async function alertForEvent(db: Queryable, event: DomainEvent, options: 
 
   for (const target of targets) {
     const escalates = urgent && target.position > 0;
-    const { rows } = await db.query<{ status: string | null; message_id: string | number | null }>(STORE_ALERT, [
-      event.id,
-      event.type,
-      provider,
-      event.practice_number,
-      target.phoneNumber,
-      target.position,
-      body,
-      sendAfter,
-      urgent ? Number.MAX_SAFE_INTEGER : settings.hourlyCap,
-      escalates ? options.escalationSeconds : null,
-    ]);
+    const { rows } = await db.query<{ status: string | null; message_id: string | number | null }>(
+      STORE_ALERT,
+      [
+        event.id,
+        event.type,
+        provider,
+        event.practice_number,
+        target.phoneNumber,
+        target.position,
+        body,
+        sendAfter,
+        urgent ? Number.MAX_SAFE_INTEGER : settings.hourlyCap,
+        escalates ? options.escalationSeconds : null,
+      ],
+    );
     const row = rows[0];
     if (!row?.status) continue;
     result.stored++;
     if (row.status === 'failed') {
       result.capped++;
-      logger.warn('alert held back by the hourly cap', { type: event.type, to: maskPhone(target.phoneNumber) });
+      logger.warn('alert held back by the hourly cap', {
+        type: event.type,
+        to: maskPhone(target.phoneNumber),
+      });
     }
-    if (row.message_id != null && !sendAfter) result.texts.push({ provider, messageId: Number(row.message_id) });
+    if (row.message_id != null && !sendAfter)
+      result.texts.push({ provider, messageId: Number(row.message_id) });
   }
   if (result.stored) countMetric('AlertsStored', { type: event.type }, result.stored);
   await handOnTexts(result.texts);

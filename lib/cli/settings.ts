@@ -22,7 +22,8 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function checkE164(value: string, what: string): string {
   const trimmed = value.trim();
-  if (!E164.test(trimmed)) throw new SettingsError([`${what} must be an E.164 number like +15551234567, got "${value}"`]);
+  if (!E164.test(trimmed))
+    throw new SettingsError([`${what} must be an E.164 number like +15551234567, got "${value}"`]);
   return trimmed;
 }
 
@@ -52,13 +53,18 @@ export function parseHours(value: string): Record<string, [string, string][]> {
       throw new SettingsError(['hours is not valid JSON']);
     }
     for (const [day, ranges] of Object.entries(parsed as Record<string, unknown>)) {
-      if (!(DAYS as readonly string[]).includes(day)) throw new SettingsError([`hours: unknown day "${day}"`]);
-      if (!Array.isArray(ranges)) throw new SettingsError([`hours: ${day} must be a list of ["HH:MM","HH:MM"]`]);
+      if (!(DAYS as readonly string[]).includes(day))
+        throw new SettingsError([`hours: unknown day "${day}"`]);
+      if (!Array.isArray(ranges))
+        throw new SettingsError([`hours: ${day} must be a list of ["HH:MM","HH:MM"]`]);
       hours[day] = ranges.map((range) => checkRange(day, `${range?.[0]}-${range?.[1]}`));
     }
     return hours;
   }
-  for (const part of trimmed.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of trimmed
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([a-z]{3})(?:-([a-z]{3}))?\s+(.+)$/i.exec(part);
     if (!match) throw new SettingsError([`hours: "${part}" is not like "mon-fri 08:00-17:00"`]);
     const from = DAYS.indexOf(match[1]!.toLowerCase() as (typeof DAYS)[number]);
@@ -104,12 +110,18 @@ function parseEvents(key: string, value: string): string[] {
   if (value.trim() === '' || value.trim() === 'default') return [];
   const types = value.split(',').map((t) => t.trim());
   const unknown = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
-  if (unknown.length) throw new SettingsError([`${key}: unknown event type ${unknown.join(', ')} (known: ${EVENT_TYPES.join(', ')})`]);
+  if (unknown.length)
+    throw new SettingsError([
+      `${key}: unknown event type ${unknown.join(', ')} (known: ${EVENT_TYPES.join(', ')})`,
+    ]);
   return types;
 }
 
 /** Each settable key: its column and how its value is read. */
-const KEYS: Record<string, { column: string; parse: (value: string, key: string) => unknown; json?: boolean }> = {
+const KEYS: Record<
+  string,
+  { column: string; parse: (value: string, key: string) => unknown; json?: boolean }
+> = {
   name: { column: 'practice_name', parse: (v) => nonEmpty('name', v) },
   office_line: { column: 'office_line', parse: (v) => (v === 'none' ? null : checkE164(v, 'office_line')) },
   emergency_line: {
@@ -160,7 +172,9 @@ function nonEmpty(key: string, value: string): string {
 }
 
 /** Reads `key=value` pairs; every problem is reported at once. */
-export function parseSettingPairs(pairs: readonly string[]): { column: string; value: unknown; json: boolean }[] {
+export function parseSettingPairs(
+  pairs: readonly string[],
+): { column: string; value: unknown; json: boolean }[] {
   const problems: string[] = [];
   const changes: { column: string; value: unknown; json: boolean }[] = [];
   for (const pair of pairs) {
@@ -176,7 +190,11 @@ export function parseSettingPairs(pairs: readonly string[]): { column: string; v
       continue;
     }
     try {
-      changes.push({ column: spec.column, value: spec.parse(pair.slice(at + 1), key), json: spec.json ?? false });
+      changes.push({
+        column: spec.column,
+        value: spec.parse(pair.slice(at + 1), key),
+        json: spec.json ?? false,
+      });
     } catch (error) {
       problems.push(...(error instanceof SettingsError ? error.problems : [(error as Error).message]));
     }
@@ -192,7 +210,11 @@ export interface SettingsTarget {
 }
 
 /** Applies checked changes to the target's row, creating it from the default row if the number has none. */
-export async function applySettings(db: Queryable, target: SettingsTarget, pairs: readonly string[]): Promise<void> {
+export async function applySettings(
+  db: Queryable,
+  target: SettingsTarget,
+  pairs: readonly string[],
+): Promise<void> {
   const changes = parseSettingPairs(pairs);
   if (target.number !== '*') checkE164(target.number, '--number');
   await db.query(
@@ -208,10 +230,11 @@ export async function applySettings(db: Queryable, target: SettingsTarget, pairs
   );
   if (changes.length === 0) return;
   const sets = changes.map((c, i) => `${c.column} = $${i + 3}${c.json ? '::jsonb' : ''}`);
-  await db.query(
-    `UPDATE voip_settings SET ${sets.join(', ')} WHERE provider = $1 AND phone_number = $2`,
-    [target.provider, target.number, ...changes.map((c) => (c.json ? JSON.stringify(c.value) : c.value))],
-  );
+  await db.query(`UPDATE voip_settings SET ${sets.join(', ')} WHERE provider = $1 AND phone_number = $2`, [
+    target.provider,
+    target.number,
+    ...changes.map((c) => (c.json ? JSON.stringify(c.value) : c.value)),
+  ]);
   clearPracticeSettingsCache();
 }
 
@@ -232,7 +255,7 @@ export async function showSettings(db: Queryable, target: SettingsTarget): Promi
     if (key === 'hours' && hours)
       return `hours: ${DAYS.map((d) => `${d} ${(hours[d] ?? []).map((r) => r.join('-')).join(',') || 'closed'}`).join('; ')}`;
     if (key === 'alert_quiet_hours' && Array.isArray(value)) return `${key}: ${value.join('-')}`;
-    const shown = Array.isArray(value) ? value.join(',') || '(none)' : value ?? '(none)';
+    const shown = Array.isArray(value) ? value.join(',') || '(none)' : (value ?? '(none)');
     return `${key}: ${shown}`;
   });
   return lines.join('\n');
@@ -250,7 +273,8 @@ export interface OnCallChange {
 export async function addOnCall(db: Queryable, change: OnCallChange): Promise<void> {
   const practice = checkE164(change.practiceNumber, 'the practice number');
   const phone = checkE164(change.phoneNumber, 'the on-call number');
-  if (phone === practice) throw new SettingsError(['the on-call number cannot be the practice number itself']);
+  if (phone === practice)
+    throw new SettingsError(['the on-call number cannot be the practice number itself']);
   const events = change.events === undefined ? [] : parseEvents('--events', change.events);
   if (change.position !== undefined && (!Number.isInteger(change.position) || change.position < 1))
     throw new SettingsError(['--position is a whole number from 1']);
@@ -273,7 +297,11 @@ export async function addOnCall(db: Queryable, change: OnCallChange): Promise<vo
   );
 }
 
-export async function removeOnCall(db: Queryable, practiceNumber: string, phoneNumber: string): Promise<boolean> {
+export async function removeOnCall(
+  db: Queryable,
+  practiceNumber: string,
+  phoneNumber: string,
+): Promise<boolean> {
   const { rowCount } = await db.query(
     'DELETE FROM alert_recipients WHERE practice_number = $1 AND phone_number = $2',
     [checkE164(practiceNumber, 'the practice number'), checkE164(phoneNumber, 'the on-call number')],

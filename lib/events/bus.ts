@@ -1,4 +1,4 @@
-import { EVENT_SOURCE, type DomainEvent } from './types.js';
+import { type DomainEvent, EVENT_SOURCE } from './types.js';
 
 /** Where published events go: EventBridge on AWS, the in-process bus locally. */
 export interface EventBus {
@@ -38,7 +38,10 @@ export class LocalEventBus implements EventBus {
 export const localEventBus = new LocalEventBus();
 
 type EventBridgeModule = typeof import('@aws-sdk/client-eventbridge');
-let eventBridge: Promise<{ module: EventBridgeModule; client: InstanceType<EventBridgeModule['EventBridgeClient']> }>;
+let eventBridge: Promise<{
+  module: EventBridgeModule;
+  client: InstanceType<EventBridgeModule['EventBridgeClient']>;
+}>;
 
 /** PutEvents takes at most 10 entries per call. */
 const PUT_EVENTS_MAX = 10;

@@ -8,7 +8,9 @@ export interface StoredEvent extends DomainEvent {
 
 /** Events recorded after `since` (oldest first), at most `limit`: what `cli events` prints and follows. */
 export async function eventsSince(db: Queryable, since: Date, limit = 200): Promise<StoredEvent[]> {
-  const { rows } = await db.query<EventRow & { recorded_at: Date | string; published_at: Date | string | null }>(
+  const { rows } = await db.query<
+    EventRow & { recorded_at: Date | string; published_at: Date | string | null }
+  >(
     `SELECT id, type, version, time, provider, practice_number, detail, recorded_at, published_at
      FROM events WHERE recorded_at > $1 ORDER BY recorded_at, id LIMIT $2`,
     [since, limit],

@@ -53,7 +53,12 @@ describe.skipIf(unavailable)(title, () => {
   it('publishes an event for every text once Postgres is back, and no event twice', async () => {
     // Prepare: a relay passing every 300 ms for the whole stream, as the AWS relay does every 2 s
     const bus = new RecordingBus();
-    const relay = runRelay(webhookDb, { bus, escalationSeconds: 600, untilMs: Date.now() + 24_000, intervalMs: 300 });
+    const relay = runRelay(webhookDb, {
+      bus,
+      escalationSeconds: 600,
+      untilMs: Date.now() + 24_000,
+      intervalMs: 300,
+    });
     const sent: string[] = [];
 
     // Act: 30 texts over ~15 s, one of them repeated; Postgres stops at the 8th and starts 10 s later

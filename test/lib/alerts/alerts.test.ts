@@ -10,7 +10,12 @@ import { EVENT_TYPES, localEventBus, publishEvents, toDomainEvent } from '../../
 import { clearPracticeSettingsCache } from '../../../lib/practice/settings.js';
 import { localQueues } from '../../../lib/queue/index.js';
 import { type FakeTwilioApi, startFakeTwilioApi } from '../../fakes/twilio-api.js';
-import { PRACTICE_TWILIO_NUMBER, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useConfig } from '../../support/config.js';
+import {
+  PRACTICE_TWILIO_NUMBER,
+  TEST_ACCOUNT_SID,
+  TEST_AUTH_TOKEN,
+  useConfig,
+} from '../../support/config.js';
 import { serverUrl, useTestDb } from '../../support/db.js';
 import { invoke } from '../../support/events.js';
 import { twilioSmsIncomingEvent, twilioSmsIncomingParams } from '../../support/twilio.js';
@@ -58,28 +63,32 @@ const textFrom = (from: string, body: string, sid?: string) =>
   twilioSmsIncomingEvent({ From: from, Body: body, ...(sid ? { MessageSid: sid } : {}) });
 
 describe('an emergency text', () => {
-  it.skipIf(!serverUrl)('delivered 20 times at once gives one patient.emergency event and one alert', async () => {
-    // Prepare
-    await seedOnCall(testDb.db);
-    const params = twilioSmsIncomingParams({ From: PATIENT, Body: EMERGENCY_WORDS });
-    const event = twilioSmsIncomingEvent(params);
+  it.skipIf(!serverUrl)(
+    'delivered 20 times at once gives one patient.emergency event and one alert',
+    async () => {
+      // Prepare
+      await seedOnCall(testDb.db);
+      const params = twilioSmsIncomingParams({ From: PATIENT, Body: EMERGENCY_WORDS });
+      const event = twilioSmsIncomingEvent(params);
 
-    // Act: twenty concurrent deliveries, then the relay twice (as overlapping runs may) and a bus redelivery
-    await Promise.all(Array.from({ length: 20 }, () => invoke(twilioSmsIncoming, structuredClone(event))));
-    await relayAndSend();
-    await relayAndSend();
-    const [stored] = (await testDb.db.query('SELECT * FROM events WHERE type = $1', ['patient.emergency'])).rows;
-    await alertForEvent(testDb.db, toDomainEvent(stored as never), { escalationSeconds: 600 });
+      // Act: twenty concurrent deliveries, then the relay twice (as overlapping runs may) and a bus redelivery
+      await Promise.all(Array.from({ length: 20 }, () => invoke(twilioSmsIncoming, structuredClone(event))));
+      await relayAndSend();
+      await relayAndSend();
+      const [stored] = (await testDb.db.query('SELECT * FROM events WHERE type = $1', ['patient.emergency']))
+        .rows;
+      await alertForEvent(testDb.db, toDomainEvent(stored as never), { escalationSeconds: 600 });
 
-    // Assess
-    expect(await eventsOf(testDb.db, 'patient.emergency')).toHaveLength(1);
-    expect(await eventsOf(testDb.db, 'sms.received')).toHaveLength(1);
-    const alerts = await alertRows(testDb.db);
-    expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ recipient_number: ON_CALL, position: 1, status: 'sent' });
-    expect(twilio.messages.filter((m) => m.to === ON_CALL)).toHaveLength(1);
-    expect(twilio.messages.find((m) => m.to === ON_CALL)?.from).toBe(PRACTICE_TWILIO_NUMBER);
-  });
+      // Assess
+      expect(await eventsOf(testDb.db, 'patient.emergency')).toHaveLength(1);
+      expect(await eventsOf(testDb.db, 'sms.received')).toHaveLength(1);
+      const alerts = await alertRows(testDb.db);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({ recipient_number: ON_CALL, position: 1, status: 'sent' });
+      expect(twilio.messages.filter((m) => m.to === ON_CALL)).toHaveLength(1);
+      expect(twilio.messages.find((m) => m.to === ON_CALL)?.from).toBe(PRACTICE_TWILIO_NUMBER);
+    },
+  );
 
   it('alerts the on-call number without the patient’s words, unless the practice turns them on', async () => {
     // Prepare
@@ -111,7 +120,10 @@ describe('escalation', () => {
     await invoke(twilioSmsIncoming, textFrom(PATIENT, EMERGENCY_WORDS));
     await relayAndSend();
   }
-  const expireWait = () => testDb.db.query('UPDATE alerts SET escalate_at = now() - interval \'1 second\' WHERE escalate_at IS NOT NULL');
+  const expireWait = () =>
+    testDb.db.query(
+      "UPDATE alerts SET escalate_at = now() - interval '1 second' WHERE escalate_at IS NOT NULL",
+    );
 
   it('an unacknowledged emergency escalates once to the next number, then to the emergency line', async () => {
     // Prepare
@@ -193,7 +205,9 @@ describe('other alerts', () => {
     await relayAndSend();
 
     // Act
-    await testDb.db.query(`UPDATE sms_messages SET status = 'failed', error_code = '30006' WHERE kind = 'auto-reply'`);
+    await testDb.db.query(
+      `UPDATE sms_messages SET status = 'failed', error_code = '30006' WHERE kind = 'auto-reply'`,
+    );
     await testDb.db.query(`UPDATE sms_messages SET status = 'undelivered' WHERE kind = 'staff-alert'`);
     await relayAndSend();
 
@@ -232,12 +246,22 @@ describe('every event type', () => {
     await seedOnCall(testDb.db);
     await invoke(twilioSmsIncoming, textFrom(PATIENT, EMERGENCY_WORDS));
     await relayAndSend();
-    await testDb.db.query(`UPDATE sms_messages SET status = 'failed', error_code = '30006' WHERE kind = 'auto-reply'`);
-    await testDb.db.query(`UPDATE alerts SET escalate_at = now() - interval '1 second' WHERE escalate_at IS NOT NULL`);
+    await testDb.db.query(
+      `UPDATE sms_messages SET status = 'failed', error_code = '30006' WHERE kind = 'auto-reply'`,
+    );
+    await testDb.db.query(
+      `UPDATE alerts SET escalate_at = now() - interval '1 second' WHERE escalate_at IS NOT NULL`,
+    );
     await escalateDueAlerts(testDb.db, 600);
     await invoke(twilioSmsIncoming, textFrom(BACKUP, 'OK'));
-    await invoke(twilioSmsIncoming, twilioSmsIncomingEvent({ From: '+14155550777', Body: 'STOP', OptOutType: 'STOP' }));
-    await invoke(twilioSmsIncoming, twilioSmsIncomingEvent({ From: '+14155550777', Body: 'START', OptOutType: 'START' }));
+    await invoke(
+      twilioSmsIncoming,
+      twilioSmsIncomingEvent({ From: '+14155550777', Body: 'STOP', OptOutType: 'STOP' }),
+    );
+    await invoke(
+      twilioSmsIncoming,
+      twilioSmsIncomingEvent({ From: '+14155550777', Body: 'START', OptOutType: 'START' }),
+    );
     await testDb.db.query(
       `INSERT INTO calls (provider, provider_call_id, direction, from_number, to_number, status)
        VALUES ('twilio', 'CA1', 'inbound', $1, $2, 'no-answer')`,
@@ -252,19 +276,22 @@ describe('every event type', () => {
     await testDb.db.query(
       `UPDATE recordings SET status = 'archived', storage_key = 'k', size_bytes = 3, content_type = 'audio/wav'`,
     );
-    const { default: Ajv } = await import('ajv/dist/2020.js');
-    const { default: addFormats } = await import('ajv-formats');
-    const ajv = new Ajv({ allErrors: true });
-    addFormats(ajv);
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const formats = await import('ajv-formats');
+    const ajv = new Ajv2020({ allErrors: true });
+    formats.default.default(ajv);
 
     // Act
     const { rows } = await testDb.db.query('SELECT * FROM events');
     const events = rows.map((row) => toDomainEvent(row as never));
     const invalid = [];
     for (const event of events) {
-      const schema = JSON.parse(readFileSync(new URL(`../../../schemas/events/${event.type}.json`, import.meta.url), 'utf8'));
+      const schema = JSON.parse(
+        readFileSync(new URL(`../../../schemas/events/${event.type}.json`, import.meta.url), 'utf8'),
+      );
       const validate = ajv.getSchema(schema.$id) ?? ajv.compile(schema);
-      if (!validate(JSON.parse(JSON.stringify(event)))) invalid.push({ type: event.type, errors: validate.errors });
+      if (!validate(JSON.parse(JSON.stringify(event))))
+        invalid.push({ type: event.type, errors: validate.errors });
     }
 
     // Assess

@@ -45,15 +45,29 @@ describe('settings values are checked before anything is written', () => {
 
   it('reads weekly hours in a form people write', () => {
     expect(parseHours('mon-thu 08:00-12:00,13:00-17:00; fri 08:00-15:00; sat closed')).toEqual({
-      mon: [['08:00', '12:00'], ['13:00', '17:00']],
-      tue: [['08:00', '12:00'], ['13:00', '17:00']],
-      wed: [['08:00', '12:00'], ['13:00', '17:00']],
-      thu: [['08:00', '12:00'], ['13:00', '17:00']],
+      mon: [
+        ['08:00', '12:00'],
+        ['13:00', '17:00'],
+      ],
+      tue: [
+        ['08:00', '12:00'],
+        ['13:00', '17:00'],
+      ],
+      wed: [
+        ['08:00', '12:00'],
+        ['13:00', '17:00'],
+      ],
+      thu: [
+        ['08:00', '12:00'],
+        ['13:00', '17:00'],
+      ],
       fri: [['08:00', '15:00']],
       sat: [],
       sun: [],
     });
-    expect(problems(() => parseHours('mon 17:00-08:00'))).toEqual(['hours: mon "17:00-08:00" closes before it opens']);
+    expect(problems(() => parseHours('mon 17:00-08:00'))).toEqual([
+      'hours: mon "17:00-08:00" closes before it opens',
+    ]);
   });
 
   it('changes a number’s own row (made from the defaults) and leaves the default row alone', async () => {

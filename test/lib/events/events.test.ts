@@ -14,7 +14,9 @@ const PRACTICE = '+15005550006';
 const CALLER = '+14155550123';
 
 async function types() {
-  const { rows } = await testDb.db.query<{ type: string }>('SELECT type FROM events ORDER BY recorded_at, type');
+  const { rows } = await testDb.db.query<{ type: string }>(
+    'SELECT type FROM events ORDER BY recorded_at, type',
+  );
   return rows.map((row) => row.type);
 }
 
@@ -109,9 +111,16 @@ describe('publishing', () => {
 
     // Assess
     expect([first.published, first.failed, second.published, third.published]).toEqual([0, 2, 2, 0]);
-    const { rows } = await testDb.db.query('SELECT count(*)::int AS n FROM events WHERE published_at IS NULL');
+    const { rows } = await testDb.db.query(
+      'SELECT count(*)::int AS n FROM events WHERE published_at IS NULL',
+    );
     expect(rows).toEqual([{ n: 0 }]);
-    expect(bus.seen[0]).toMatchObject({ type: 'call.missed', version: 1, provider: 'twilio', practice_number: PRACTICE });
+    expect(bus.seen[0]).toMatchObject({
+      type: 'call.missed',
+      version: 1,
+      provider: 'twilio',
+      practice_number: PRACTICE,
+    });
   });
 
   it('`cli events --json` prints one JSON object per line, and follows new ones', async () => {
