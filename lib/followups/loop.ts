@@ -1,4 +1,5 @@
 import { escalateDueAlerts } from '../alerts/escalate.js';
+import { undeliveredAlerts } from '../alerts/metrics.js';
 import type { Queryable } from '../db/index.js';
 import type { EventBus } from '../events/bus.js';
 import { oldestUnpublishedSeconds, publishEvents } from '../events/publish.js';
@@ -58,6 +59,7 @@ export async function runRelay(db: Queryable, options: RelayLoopOptions): Promis
   }
   try {
     result.oldestUnpublishedSeconds = await oldestUnpublishedSeconds(db);
+    await undeliveredAlerts(db);
   } catch {
     // The next invocation measures it.
   }
