@@ -15,6 +15,7 @@ export async function undeliveredAlerts(db: Queryable): Promise<number> {
          OR (a.status = 'pending' AND coalesce(m.send_after, a.created_at) < now() - interval '5 minutes'))`,
   );
   const count = Number(rows[0]?.n ?? 0);
+  // gaugeMetric's unit parameter takes its type from its default (seconds): widened here.
   gaugeMetric('AlertsUndelivered', count, MetricUnit.Count as never);
   return count;
 }
