@@ -12,7 +12,9 @@ import { createPgDb } from '../lib/db/index.js';
 import { migrate } from '../lib/db/migrate.js';
 
 const serverUrl =
-  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
 const BLOCK = Number(process.env.BENCH_BLOCK ?? 200);
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 20);
 
@@ -24,9 +26,17 @@ url.pathname = `/${name}`;
 const db = createPgDb({ connectionString: url.toString(), max: 1, timeoutMs: 30_000 });
 try {
   await migrate(db);
-  const previous = readFileSync(new URL('../migrations/1732500008001_follow-ups.sql', import.meta.url), 'utf8');
-  const body = previous.slice(previous.indexOf('CREATE FUNCTION store_inbound_sms('), previous.indexOf('END $$;') + 7);
-  await db.query(body.replace('CREATE FUNCTION store_inbound_sms(', 'CREATE FUNCTION store_inbound_sms_before('));
+  const previous = readFileSync(
+    new URL('../migrations/1732500008001_follow-ups.sql', import.meta.url),
+    'utf8',
+  );
+  const body = previous.slice(
+    previous.indexOf('CREATE FUNCTION store_inbound_sms('),
+    previous.indexOf('END $$;') + 7,
+  );
+  await db.query(
+    body.replace('CREATE FUNCTION store_inbound_sms(', 'CREATE FUNCTION store_inbound_sms_before('),
+  );
 
   const decision = JSON.stringify({
     intent: 'hours',
@@ -43,7 +53,14 @@ try {
     return db.query(
       `SELECT * FROM ${fn}($1, $2, $3, $4, $5, 'en', 1, 0, '{}', $6, $6, current_date, 6, 'hours',
          '10 minutes', 'queued', now(), false)`,
-      ['twilio', `SM${sequence.toString(16).padStart(32, '0')}`, from, '+15005550006', 'what are your hours?', decision],
+      [
+        'twilio',
+        `SM${sequence.toString(16).padStart(32, '0')}`,
+        from,
+        '+15005550006',
+        'what are your hours?',
+        decision,
+      ],
     );
   };
   const block = async (fn: string) => {
