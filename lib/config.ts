@@ -56,6 +56,13 @@ export interface Config {
   ssmTimeoutMs: number;
   /** How long secrets read from SSM are reused before being read again; 0 reads them once per container. */
   secretsTtlMs: number;
+  /** Domain events and staff alerts (docs/events.md). */
+  events: {
+    /** EventBridge bus the relay publishes to; unset means the in-process bus (local run). */
+    busName: string | undefined;
+    /** How long an emergency alert waits for an OK before the next recipient is alerted. */
+    alertEscalationSeconds: number;
+  };
 }
 
 export type DbWork = 'webhook' | 'job' | 'batch';
@@ -250,6 +257,10 @@ export function loadConfig(env: Env = process.env): Config {
     queueTimeoutMs: integer('SQS_TIMEOUT_MS', 3000, 100, 60_000),
     ssmTimeoutMs: integer('SSM_TIMEOUT_MS', 2000, 100, 60_000),
     secretsTtlMs: integer('SECRETS_TTL_SECONDS', 300, 0, 86_400) * 1000,
+    events: {
+      busName: text('EVENT_BUS_NAME'),
+      alertEscalationSeconds: integer('ALERT_ESCALATION_SECONDS', 600, 10, 86_400),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -25,6 +25,16 @@ const USAGE = `usage: npm run cli -- <command> [options]
   dead-letters [list|redrive] [--queue outboundSms|recordings|ingest] [--body]
                                        the dead letters of npm start's queues (DATA_DIR/queues), or on AWS
                                        (queue URLs set) peek at each DLQ and redrive it (StartMessageMoveTask)
+  events [--follow] [--json] [--limit N]
+                                       recent domain events; --follow prints new ones as they are recorded
+  settings [--number E164] [--provider twilio|voipms]
+                                       show the practice settings (the default row without --number)
+  settings set key=value ... [--number E164] [--provider twilio|voipms]
+                                       change them; keys: name office_line emergency_line address timezone
+                                       hours holidays auto_reply missed_call_text_back alert_events alert_detail
+                                       alert_quiet_hours alert_hourly_cap events_include_text
+  settings on-call [list | add E164 [--position N] [--events a,b] [--name X] | remove E164] [--number E164]
+                                       the on-call list of a practice number (default: TWILIO_PHONE_NUMBER)
   voipms-set-sms                       point the VoIP.ms DID's SMS URL callback at this deployment`;
 
 class UsageError extends Error {}
@@ -46,6 +56,10 @@ async function main(argv: string[]): Promise<number> {
       return deadLettersCommand(rest);
     case 'voipms-set-sms':
       return voipmsSetSmsCommand();
+    case 'events':
+      return eventsCliCommand(rest);
+    case 'settings':
+      return settingsCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -285,6 +299,97 @@ async function voipmsSetSmsCommand(): Promise<number> {
   }
   console.log(`  kept unchanged: ${result.kept.length} settings`);
   return 0;
+}
+
+async function eventsCliCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      follow: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      limit: { type: 'string', default: '20' },
+    },
+  });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit is a positive whole number');
+  const { getDb } = await import('../lib/db/index.js');
+  const { eventsCommand } = await import('../lib/cli/events.js');
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  await eventsCommand(await getDb(), {
+    json: values.json,
+    follow: values.follow,
+    limit,
+    signal: stop.signal,
+    write: (line) => process.stdout.write(`${line}\n`),
+  });
+  return 0;
+}
+
+async function settingsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      number: { type: 'string' },
+      provider: { type: 'string' },
+      position: { type: 'string' },
+      events: { type: 'string' },
+      name: { type: 'string' },
+    },
+  });
+  const provider = values.provider ?? 'any';
+  if (!['twilio', 'voipms', 'any'].includes(provider)) throw new UsageError('--provider is twilio or voipms');
+  const { getDb } = await import('../lib/db/index.js');
+  const settings = await import('../lib/cli/settings.js');
+  const db = await getDb();
+  const [action, ...rest] = positionals;
+  try {
+    if (action === 'on-call') {
+      const config = await getConfig();
+      const { toE164 } = await import('../lib/phone.js');
+      const practice =
+        values.number ??
+        config.twilio.phoneNumber ??
+        (config.voipms.did ? toE164(config.voipms.did) : undefined);
+      if (!practice) throw new UsageError('on-call needs --number (the practice number the list belongs to)');
+      const [verb = 'list', phone] = rest;
+      if (verb === 'add' || verb === 'remove') {
+        if (!phone) throw new UsageError(`on-call ${verb} needs the on-call number`);
+        if (verb === 'add') {
+          await settings.addOnCall(db, {
+            practiceNumber: practice,
+            phoneNumber: phone,
+            position: values.position === undefined ? undefined : Number(values.position),
+            events: values.events,
+            name: values.name,
+          });
+        } else if (!(await settings.removeOnCall(db, practice, phone))) {
+          console.error(`${phone} is not on the on-call list of ${practice}`);
+          return 1;
+        }
+      } else if (verb !== 'list') throw new UsageError('on-call takes list, add or remove');
+      const { table } = await import('../lib/cli/report.js');
+      console.log(`On-call list of ${practice} (alerts go in this order, then to the emergency line)`);
+      console.log(table(await settings.listOnCall(db, practice)));
+      return 0;
+    }
+    const target = { provider: provider as 'twilio' | 'voipms' | 'any', number: values.number ?? '*' };
+    if (action === 'set') {
+      if (rest.length === 0) throw new UsageError('settings set needs key=value pairs');
+      await settings.applySettings(db, target, rest);
+    } else if (action !== undefined && action !== 'show') {
+      throw new UsageError('settings takes show, set or on-call');
+    }
+    console.log(await settings.showSettings(db, target));
+    return 0;
+  } catch (error) {
+    if (error instanceof settings.SettingsError) {
+      console.error(error.problems.map((problem) => `invalid: ${problem}`).join('\n'));
+      return 1;
+    }
+    throw error;
+  }
 }
 
 main(process.argv.slice(2)).then(

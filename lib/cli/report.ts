@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.js';
+import { alertReport } from './alert-report.js';
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -222,7 +223,10 @@ export function renderReport(
 
 /** The practice's analytics for a date range (local office days, inclusive), in the format asked for. */
 export async function report(db: Queryable, options: ReportOptions): Promise<string> {
-  return renderReport(await reportData(db, options), options.format, options.section);
+  const rendered = renderReport(await reportData(db, options), options.format, options.section);
+  // Staff alerts (counts, acknowledgements, time to acknowledge) follow the table report.
+  if ((options.format ?? 'table') !== 'table') return rendered;
+  return `${rendered}\n\n${await alertReport(db, options.from, options.to)}`;
 }
 
 // ---- HTML: one self-contained page, inline SVG, no script and nothing fetched.

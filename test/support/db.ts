@@ -55,6 +55,9 @@ const DATA_TABLES = [
   'sms_daily_rollup',
   'call_daily_rollup',
   'auto_reply_effectiveness_rollup',
+  'events',
+  'alerts',
+  'alert_recipients',
 ];
 
 /** Empties the tables the webhooks write (settings and rules stay as migrated). */
