@@ -53,6 +53,7 @@ const ASYNC_FUNCTIONS = [
   'RetentionPurgeLambdaFunction',
   'FollowUpRelayLambdaFunction',
   'TranscriptionSweeperLambdaFunction',
+  'AlertSubscriberLambdaFunction',
 ];
 /** What an access log line may carry: ids, route, outcome, timing, caller IP. No path, query, header or body. */
 const ACCESS_LOG_FIELDS = new Set([
@@ -335,9 +336,15 @@ describe(`packaged CloudFormation template${skipReason}`, () => {
         const redrive = queue.Properties.RedrivePolicy as { deadLetterTargetArn: Json } | undefined;
         if (redrive) dlqIds.add(referencedId(redrive.deadLetterTargetArn) ?? '');
       }
+      // EventBridge rule targets may have their own dead-letter queue (the alert subscriber's).
+      for (const [, rule] of resourcesOfType(template, 'AWS::Events::Rule')) {
+        for (const target of asList(rule.Properties.Targets) as { DeadLetterConfig?: { Arn: Json } }[]) {
+          if (target.DeadLetterConfig) dlqIds.add(referencedId(target.DeadLetterConfig.Arn) ?? '');
+        }
+      }
 
       // Assess
-      expect(queues.size).toBe(7);
+      expect(queues.size).toBe(8);
       for (const [id, queue] of queues) {
         expect(queue.Properties.SqsManagedSseEnabled, id).toBe(true);
         expect(tlsOnly.has(id), `${id} refuses non-TLS requests`).toBe(true);
@@ -501,7 +508,13 @@ describe(`packaged CloudFormation template${skipReason}`, () => {
 
     const watching = (needle: string) => alarms.filter((alarm) => alarm.includes(needle)).length;
 
-    for (const dlq of ['OutboundSmsDlq', 'RecordingsDlq', 'IngestDlq', 'AsyncFailuresDlq'])
+    for (const dlq of [
+      'OutboundSmsDlq',
+      'RecordingsDlq',
+      'IngestDlq',
+      'AsyncFailuresDlq',
+      'AlertSubscriberDlq',
+    ])
       expect(watching(`"${dlq}"`), dlq).toBe(1);
     for (const [id] of functions) expect(watching(`"${id}"`), id).toBeGreaterThanOrEqual(1);
     expect(watching('ApproximateAgeOfOldestMessage')).toBe(3);
