@@ -118,13 +118,19 @@ describe('outbound SMS worker (Twilio Messages API)', () => {
   });
 
   it('429 (certainly not sent) fails only that record, back to pending, and the retry sends it', async () => {
-    const first = await pendingText({ to: '+14155550111' });
-    const second = await pendingText({ to: '+14155550122' });
+    // Prepare: two texts in one batch (processed concurrently); Twilio refuses whichever comes first with 429
+    const ids = [await pendingText({ to: '+14155550111' }), await pendingText({ to: '+14155550122' })];
     twilio.script({ kind: 'status', status: 429, body: { code: 20429 } });
-    const result = await handler(sqsEvent(jobFor(first), jobFor(second)));
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
-    expect((await row(first))?.status).toBe('pending');
-    expect((await handler(sqsEvent(jobFor(first)))).batchItemFailures).toEqual([]);
+
+    // Act
+    const result = await handler(sqsEvent(jobFor(ids[0]!), jobFor(ids[1]!)));
+
+    // Assess: one failure reported, that row waits as pending, the other is sent
+    expect(result.batchItemFailures).toHaveLength(1);
+    const failed = ids[Number(result.batchItemFailures[0]!.itemIdentifier.replace('m-', ''))]!;
+    expect((await row(failed))?.status).toBe('pending');
+    expect((await row(ids.find((id) => id !== failed)!))?.status).toBe('sent');
+    expect((await handler(sqsEvent(jobFor(failed)))).batchItemFailures).toEqual([]);
     expect(twilio.messages.map((m) => m.to).sort()).toEqual(['+14155550111', '+14155550122']);
   });
 
