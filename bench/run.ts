@@ -488,9 +488,29 @@ const machine = {
 };
 console.log(`machine ${JSON.stringify(machine.cpu)} ${machine.cores}-cores node-${machine.node}`);
 
+// The plain reference handler beside this project's gateway, both in their own processes (bench/compare.ts).
+async function referenceComparison(): Promise<void> {
+  const { compareWithReference } = await import('./compare.js');
+  await compareWithReference({
+    serverUrl,
+    seconds: SECONDS,
+    concurrency: CONCURRENCY,
+    authToken: AUTH_TOKEN,
+    baseUrl: BASE_URL,
+    practiceNumber: PRACTICE_NUMBER,
+    figure,
+    target,
+    migrate: async (url) => {
+      const db = createPgDb({ connectionString: url, max: 2 });
+      await migrate(db).finally(() => db.close());
+    },
+  });
+}
+
 const failures: string[] = [];
 for (const [label, step] of [
   ['end-to-end', endToEnd],
+  ['reference comparison', referenceComparison],
   ['bundles', bundles],
   ['classification', classification],
   ['classifier quality', classifierQuality],
