@@ -112,17 +112,25 @@ async function startSide(
     label === 'reference'
       ? { databaseUrl, authToken: options.authToken, baseUrl: options.baseUrl, poolSize: options.concurrency }
       : { databaseUrl, poolSize: options.concurrency };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, script), JSON.stringify(args)], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      TWILIO_AUTH_TOKEN: options.authToken,
-      TWILIO_PHONE_NUMBER: options.practiceNumber,
-      WEBHOOK_BASE_URL: options.baseUrl,
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each server, to see where its time goes.
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', join(root, script), JSON.stringify(args)],
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        TWILIO_AUTH_TOKEN: options.authToken,
+        TWILIO_PHONE_NUMBER: options.practiceNumber,
+        WEBHOOK_BASE_URL: options.baseUrl,
+      },
     },
-  });
+  );
   const url = await ask<string>(child, '', 'url');
   return { label, database, child, url };
 }

@@ -13,15 +13,19 @@ export const handler = webhookRoute({
   verify: twilioSignature,
   successStatus: 204,
   parse: (request) => parseTwilio(smsStatusSchema, request.fields),
-  handle: async (params) => {
-    await performOrDefer(recordMessageStatus, {
-      provider: 'twilio',
-      providerMessageId: params.MessageSid,
-      status: params.MessageStatus,
-      errorCode: params.ErrorCode && params.ErrorCode !== '0' ? params.ErrorCode : undefined,
-      fromNumber: toE164(params.From ?? ''),
-      toNumber: toE164(params.To ?? ''),
-    });
+  handle: async (params, { pendingLog }) => {
+    await performOrDefer(
+      recordMessageStatus,
+      {
+        provider: 'twilio',
+        providerMessageId: params.MessageSid,
+        status: params.MessageStatus,
+        errorCode: params.ErrorCode && params.ErrorCode !== '0' ? params.ErrorCode : undefined,
+        fromNumber: toE164(params.From ?? ''),
+        toNumber: toE164(params.To ?? ''),
+      },
+      pendingLog,
+    );
     return noContent();
   },
 });
