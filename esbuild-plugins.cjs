@@ -2,8 +2,25 @@
 // Two optional parts of `pg` that a Lambda never uses are replaced by what they amount to there:
 // - `./native` (the libpq binding) is reached only through `pg.native`, which this code never touches;
 // - `pgpass` reads ~/.pgpass when the connection string has no password; a Lambda has no such file, so the
-//   stub answers "no password found", exactly what the real module answers there.
+//   stub answers "no password found", exactly what the real module answers there;
+// - `pg-types`' binary parsers: `pg` asks for binary results only when a query says `binary: true`, which no
+//   query here does (lib/db/pg.ts sends text-format queries only);
+// - the local durable queues (lib/queue/local.ts, files under .data/): on Lambda every queue URL is required
+//   (lib/config.ts) and lib/queue/index.ts refuses an unconfigured queue before it would reach them.
 const stubs = {
+  'pg-binary-parsers': {
+    filter: /^\.\/lib\/binaryParsers$/,
+    from: /[\\/]pg-types$/,
+    contents: 'module.exports = { init() {} };',
+  },
+  'local-queues': {
+    filter: /^\.\/local\.js$/,
+    from: /[\\/]lib[\\/]queue$/,
+    contents:
+      "const absent = () => { throw new Error('local queues are not part of a Lambda bundle'); };" +
+      'export const localQueues = new Proxy({}, { get: () => absent });',
+    loader: 'js',
+  },
   'pg-native': { filter: /^\.\/native$/, from: /[\\/]pg[\\/]lib$/, contents: 'module.exports = {};' },
   pgpass: { filter: /^pgpass$/, from: /[\\/]pg[\\/]lib$/, contents: 'module.exports = (_params, done) => done();' },
 };
