@@ -14,7 +14,7 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { readFunctions } from '../lib/local/routes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const RUNS = 5;
+const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
 const execFileAsync = promisify(execFile);
 
 export interface ColdStartOptions {
@@ -52,6 +52,40 @@ function twilioFields(practiceNumber: string): Record<string, string> {
   };
 }
 
+/** A well-formed VoIP.ms callback per route (content type, body), so each pays its whole first path. */
+function voipmsBody(path: string): { type: string; body: string } {
+  const id = String(Date.now());
+  if (path.includes('/sms/'))
+    return {
+      type: 'application/x-www-form-urlencoded',
+      body: new URLSearchParams({
+        id,
+        from: '4155550123',
+        to: '5005550006',
+        message: 'What time do you open on Saturday?',
+        date: '2026-01-15 10:00:00',
+      }).toString(),
+    };
+  if (path.includes('/recording/'))
+    return {
+      type: 'application/x-www-form-urlencoded',
+      body: new URLSearchParams({ callrecording: `rec-${id}`, date: '2026-01-15 10:00:00' }).toString(),
+    };
+  return {
+    type: 'application/json',
+    body: JSON.stringify({
+      cdr: {
+        uniqueid: `u-${id}`,
+        date: '2026-01-15 10:00:00',
+        callerid: '<4155550123>',
+        destination: '5005550006',
+        disposition: 'ANSWERED',
+        seconds: '30',
+      },
+    }),
+  };
+}
+
 /** The child: import, then one invocation; prints `importMs invokeMs status`. */
 const CHILD = `
 const [file, eventJson] = process.argv.slice(1);
@@ -76,7 +110,10 @@ export async function coldStarts(options: ColdStartOptions): Promise<void> {
       const twilio = path.startsWith('/webhooks/twilio/');
       const fields = twilio ? twilioFields(options.practiceNumber) : {};
       const query = twilio ? '' : 'token=bench-voipms-token';
-      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+      const voipms = twilio ? undefined : voipmsBody(path);
+      const headers: Record<string, string> = {
+        'content-type': voipms?.type ?? 'application/x-www-form-urlencoded',
+      };
       if (twilio)
         headers['x-twilio-signature'] = getExpectedTwilioSignature(
           options.authToken,
@@ -94,7 +131,7 @@ export async function coldStarts(options: ColdStartOptions): Promise<void> {
           requestId: 'cold',
           stage: '$default',
         },
-        body: new URLSearchParams(fields).toString(),
+        body: voipms?.body ?? new URLSearchParams(fields).toString(),
         isBase64Encoded: false,
       };
       return [fn.name, JSON.stringify(event)] as const;
