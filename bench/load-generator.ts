@@ -14,6 +14,10 @@ export interface LoadOptions {
   concurrency: number;
   durationMs: number;
   practiceNumber: string;
+  /** Sign this many requests before the clock starts (then sign on demand): the sender's cost stays out. */
+  presigned?: number;
+  /** Warm-up before the measured run (default: a fifth of the duration, at most a second). */
+  warmupMs?: number;
 }
 
 export interface LoadResult {
@@ -69,11 +73,29 @@ function params(options: LoadOptions): Record<string, string> {
   };
 }
 
+interface Signed {
+  body: string;
+  signature: string;
+}
+
+function sign(options: LoadOptions): Signed {
+  const fields = params(options);
+  return {
+    body: new URLSearchParams(fields).toString(),
+    signature: getExpectedTwilioSignature(options.authToken, options.baseUrl + options.path, fields),
+  };
+}
+
+/** Requests signed ahead of time, each with its own message id, taken in order. */
+const prepared: Signed[] = [];
+export function presign(options: LoadOptions, count: number): void {
+  for (let i = 0; i < count; i += 1) prepared.push(sign(options));
+  prepared.reverse();
+}
+
 /** One signed webhook; resolves to the status code (0 on a network error). */
 export function send(agent: Agent, options: LoadOptions): Promise<number> {
-  const fields = params(options);
-  const body = new URLSearchParams(fields).toString();
-  const signature = getExpectedTwilioSignature(options.authToken, options.baseUrl + options.path, fields);
+  const { body, signature } = prepared.pop() ?? sign(options);
   return new Promise((resolve) => {
     const req = request(
       `${options.url}${options.path}`,
@@ -131,8 +153,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 // Run as a child: options as JSON in argv[2], result as JSON on stdout.
 if (process.argv[2]?.startsWith('{')) {
   const options = JSON.parse(process.argv[2]) as LoadOptions;
+  if (options.presigned) presign(options, options.presigned);
   // A short warm-up so connection setup and JIT are not in the measurement.
-  const warmup = await runLoad({ ...options, durationMs: Math.min(1000, options.durationMs / 5) });
+  const warmupMs = options.warmupMs ?? Math.min(1000, options.durationMs / 5);
+  const warmup = warmupMs > 0 ? await runLoad({ ...options, durationMs: warmupMs }) : { requests: 0 };
   const result = await runLoad(options);
   const cpu = process.cpuUsage();
   result.cpuMs = (cpu.user + cpu.system) / 1000;

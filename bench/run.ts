@@ -508,14 +508,65 @@ const machine = {
 };
 console.log(`machine ${JSON.stringify(machine.cpu)} ${machine.cores}-cores node-${machine.node}`);
 
+// The plain reference handler beside this project's gateway, both in their own processes (bench/compare.ts).
+async function referenceComparison(): Promise<void> {
+  const { compareWithReference } = await import('./compare.js');
+  await compareWithReference({
+    serverUrl,
+    seconds: SECONDS,
+    concurrency: CONCURRENCY,
+    authToken: AUTH_TOKEN,
+    baseUrl: BASE_URL,
+    practiceNumber: PRACTICE_NUMBER,
+    figure,
+    target,
+    migrate: async (url) => {
+      const db = createPgDb({ connectionString: url, max: 2 });
+      await migrate(db).finally(() => db.close());
+    },
+  });
+}
+
+// The first invocation of every HTTP function from its bundle, in a fresh process (bench/cold-start.ts).
+async function firstInvocations(): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  const name = `pw_cold_${process.pid}_${randomBytes(3).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  try {
+    const db = createPgDb({ connectionString: url.toString(), max: 2 });
+    await migrate(db).finally(() => db.close());
+    const { coldStarts } = await import('./cold-start.js');
+    await coldStarts({
+      bundleDir: join(root, '.esbuild/bench'),
+      databaseUrl: url.toString(),
+      authToken: AUTH_TOKEN,
+      baseUrl: BASE_URL,
+      practiceNumber: PRACTICE_NUMBER,
+      figure,
+      target,
+    });
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+// BENCH_STEPS=bundles,first-invocations (labels, comma-separated) runs only those steps.
+const only = process.env.BENCH_STEPS?.split(',');
 const failures: string[] = [];
 for (const [label, step] of [
   ['end-to-end', endToEnd],
+  ['reference comparison', referenceComparison],
   ['bundles', bundles],
+  ['first-invocations', firstInvocations],
   ['classification', classification],
   ['classifier quality', classifierQuality],
   ['report', reportBench],
 ] as const) {
+  if (only && !only.includes(label)) continue;
   try {
     await step();
   } catch (error) {

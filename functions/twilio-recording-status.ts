@@ -12,21 +12,25 @@ export const handler = webhookRoute({
   verify: twilioSignature,
   successStatus: 204,
   parse: (request) => parseTwilio(recordingStatusSchema, request.fields),
-  handle: async (params, { config }) => {
+  handle: async (params, { config, pendingLog }) => {
     if (params.RecordingUrl && !isTwilioApiUrl(params.RecordingUrl, config.twilio.apiBaseUrl)) {
       throw new BadRequestError('RecordingUrl is not on the Twilio API host');
     }
     const errorCode = params.ErrorCode && params.ErrorCode !== '0' ? params.ErrorCode : null;
-    await performOrDefer(recordRecordingStatus, {
-      provider: 'twilio',
-      providerRecordingId: params.RecordingSid,
-      providerCallId: params.CallSid ?? null,
-      status: params.RecordingStatus,
-      durationSeconds: params.RecordingDuration === undefined ? null : Number(params.RecordingDuration),
-      errorCode,
-      source: params.RecordingSource ?? null,
-      recordingUrl: params.RecordingUrl ?? null,
-    });
+    await performOrDefer(
+      recordRecordingStatus,
+      {
+        provider: 'twilio',
+        providerRecordingId: params.RecordingSid,
+        providerCallId: params.CallSid ?? null,
+        status: params.RecordingStatus,
+        durationSeconds: params.RecordingDuration === undefined ? null : Number(params.RecordingDuration),
+        errorCode,
+        source: params.RecordingSource ?? null,
+        recordingUrl: params.RecordingUrl ?? null,
+      },
+      pendingLog,
+    );
     return noContent();
   },
 });

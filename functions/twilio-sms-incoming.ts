@@ -15,7 +15,7 @@ export const handler = webhookRoute({
     params: parseTwilio(smsIncomingSchema, request.fields),
     media: mediaUrls(request.fields),
   }),
-  handle: async ({ params, media }, { config }) => {
+  handle: async ({ params, media }, { config, pendingLog }) => {
     const reply = await receiveInboundText(
       {
         provider: 'twilio',
@@ -29,6 +29,7 @@ export const handler = webhookRoute({
         optOutType: params.OptOutType || undefined,
       },
       config,
+      pendingLog,
     );
     // The reply's delivery comes back to the status route, naming the text it answers.
     return twiml(messagingTwiml(reply, replyStatusCallback(config.webhookBaseUrl, params.MessageSid)));

@@ -18,16 +18,20 @@ export const handler = webhookRoute({
     // Set on the callback of an auto-reply sent in TwiML: the inbound text it answers.
     replyTo: parseTwilio(replyQuerySchema, request.query).reply,
   }),
-  handle: async (params) => {
-    await performOrDefer(recordMessageStatus, {
-      provider: 'twilio',
-      providerMessageId: params.MessageSid,
-      status: params.MessageStatus,
-      errorCode: params.ErrorCode && params.ErrorCode !== '0' ? params.ErrorCode : undefined,
-      fromNumber: toE164(params.From ?? ''),
-      toNumber: toE164(params.To ?? ''),
-      replyTo: params.replyTo,
-    });
+  handle: async (params, { pendingLog }) => {
+    await performOrDefer(
+      recordMessageStatus,
+      {
+        provider: 'twilio',
+        providerMessageId: params.MessageSid,
+        status: params.MessageStatus,
+        errorCode: params.ErrorCode && params.ErrorCode !== '0' ? params.ErrorCode : undefined,
+        fromNumber: toE164(params.From ?? ''),
+        toNumber: toE164(params.To ?? ''),
+        replyTo: params.replyTo,
+      },
+      pendingLog,
+    );
     return noContent();
   },
 });

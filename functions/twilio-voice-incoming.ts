@@ -52,7 +52,7 @@ export const handler = webhookRoute<Input>({
       throw error;
     }
   },
-  handle: async (input, { config }) => {
+  handle: async (input, { config, pendingLog }) => {
     const urls = voiceUrls(config.webhookBaseUrl);
     if ('malformed' in input) {
       logger.warn('malformed incoming call request; answering with voicemail', { reason: input.malformed });
@@ -66,27 +66,36 @@ export const handler = webhookRoute<Input>({
       const practice = await practiceFor(to ?? '');
       if (step === 'dial-result') {
         const dialStatus = params.DialCallStatus ?? 'failed';
-        await performOrDefer(recordDialResult, {
-          provider: 'twilio',
-          providerCallId: params.CallSid,
-          fromNumber: from,
-          toNumber: to,
-          dialStatus,
-          dialDurationSeconds: params.DialCallDuration === undefined ? null : Number(params.DialCallDuration),
-        });
+        await performOrDefer(
+          recordDialResult,
+          {
+            provider: 'twilio',
+            providerCallId: params.CallSid,
+            fromNumber: from,
+            toNumber: to,
+            dialStatus,
+            dialDurationSeconds:
+              params.DialCallDuration === undefined ? null : Number(params.DialCallDuration),
+          },
+          pendingLog,
+        );
         return twiml(DIAL_ANSWERED.includes(dialStatus) ? hangupTwiml() : noAnswerTwiml(practice, urls));
       }
       const open = officeStatus(practice, new Date()).open;
       const route: CallRoute = open ? (practice.officeLine ? 'office' : 'voicemail') : 'after-hours';
-      await performOrDefer(recordIncomingCall, {
-        provider: 'twilio',
-        providerCallId: params.CallSid,
-        fromNumber: from,
-        toNumber: to,
-        callerName: params.CallerName || null,
-        route,
-        receivedAt: new Date().toISOString(),
-      });
+      await performOrDefer(
+        recordIncomingCall,
+        {
+          provider: 'twilio',
+          providerCallId: params.CallSid,
+          fromNumber: from,
+          toNumber: to,
+          callerName: params.CallerName || null,
+          route,
+          receivedAt: new Date().toISOString(),
+        },
+        pendingLog,
+      );
       return twiml(open ? officeHoursTwiml(practice, urls) : afterHoursTwiml(practice, urls));
     } catch (error) {
       logger.error('incoming call handling failed; answering with voicemail', {

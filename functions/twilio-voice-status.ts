@@ -15,7 +15,7 @@ export const handler = webhookRoute({
   verify: twilioSignature,
   successStatus: 204,
   parse: (request) => parseTwilio(voiceStatusSchema, request.fields),
-  handle: async (params) => {
+  handle: async (params, { pendingLog }) => {
     const at = parseTwilioTimestamp(params.Timestamp);
     const duration = params.CallDuration === undefined ? null : Number(params.CallDuration);
     const terminal = TERMINAL.has(params.CallStatus);
@@ -26,23 +26,27 @@ export const handler = webhookRoute({
         : at && terminal && duration !== null
           ? new Date(at.getTime() - duration * 1000)
           : undefined;
-    await performOrDefer(recordCallStatus, {
-      provider: 'twilio',
-      providerCallId: params.CallSid,
-      direction: params.Direction ?? 'inbound',
-      fromNumber: params.From ? toE164(params.From) : null,
-      toNumber: params.To ? toE164(params.To) : null,
-      callerName: params.CallerName || null,
-      status: params.CallStatus,
-      sequence: params.SequenceNumber === undefined ? null : Number(params.SequenceNumber),
-      durationSeconds: duration,
-      cost: params.Price === undefined ? null : Math.abs(Number(params.Price)),
-      currency: params.PriceUnit ?? null,
-      startedAt: startedAt?.toISOString() ?? null,
-      endedAt: terminal && at ? at.toISOString() : null,
-      answeredBy: params.AnsweredBy ?? null,
-      receivedAt: new Date().toISOString(),
-    });
+    await performOrDefer(
+      recordCallStatus,
+      {
+        provider: 'twilio',
+        providerCallId: params.CallSid,
+        direction: params.Direction ?? 'inbound',
+        fromNumber: params.From ? toE164(params.From) : null,
+        toNumber: params.To ? toE164(params.To) : null,
+        callerName: params.CallerName || null,
+        status: params.CallStatus,
+        sequence: params.SequenceNumber === undefined ? null : Number(params.SequenceNumber),
+        durationSeconds: duration,
+        cost: params.Price === undefined ? null : Math.abs(Number(params.Price)),
+        currency: params.PriceUnit ?? null,
+        startedAt: startedAt?.toISOString() ?? null,
+        endedAt: terminal && at ? at.toISOString() : null,
+        answeredBy: params.AnsweredBy ?? null,
+        receivedAt: new Date().toISOString(),
+      },
+      pendingLog,
+    );
     return noContent();
   },
 });

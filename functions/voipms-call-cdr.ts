@@ -9,11 +9,15 @@ export const handler = webhookRoute({
   methods: ['POST'],
   verify: voipmsCaller,
   parse: parseVoipmsCdr,
-  handle: async (records, { config }) => {
-    await performOrDefer(storeVoipmsCdr, {
-      records,
-      ...(config.voipms.did ? { did: config.voipms.did } : {}),
-    });
+  handle: async (records, { config, pendingLog }) => {
+    await performOrDefer(
+      storeVoipmsCdr,
+      {
+        records,
+        ...(config.voipms.did ? { did: config.voipms.did } : {}),
+      },
+      pendingLog,
+    );
     return json({ accepted: records.length }, 200);
   },
 });

@@ -10,8 +10,8 @@ export const handler = webhookRoute({
   verify: voipmsCaller,
   successStatus: 202,
   parse: parseRecordingReady,
-  handle: async (ref) => {
-    const outcome = await performOrDefer(storeRecordingReady, ref);
+  handle: async (ref, { pendingLog }) => {
+    const outcome = await performOrDefer(storeRecordingReady, ref, pendingLog);
     return json({ accepted: true, recordingId: outcome.stored ? outcome.result : null }, 202);
   },
 });

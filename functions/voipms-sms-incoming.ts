@@ -13,7 +13,7 @@ export const handler = webhookRoute({
   methods: ['GET', 'POST'],
   verify: voipmsCaller,
   parse: (request) => request,
-  handle: async (request, { config }) => {
+  handle: async (request, { config, pendingLog }) => {
     const sms = parseVoipmsSms(request, config);
     await receiveInboundText(
       {
@@ -28,6 +28,7 @@ export const handler = webhookRoute({
         sentAt: new Date(sms.receivedAt),
       },
       config,
+      pendingLog,
     );
     return plainText('ok');
   },

@@ -16,7 +16,8 @@ interface RuleRow {
 /** How long a container keeps the rules before reading `auto_responses` again. */
 export const RULES_TTL_MS = Number(process.env.AUTO_REPLY_RULES_TTL_MS ?? 60_000);
 
-let cached: { at: number; rules: readonly IntentRule[] } | undefined;
+/** `key` is the rows as read: a refresh that finds them unchanged keeps the same array (no recompile). */
+let cached: { at: number; rules: readonly IntentRule[]; key: string } | undefined;
 let loading: Promise<readonly IntentRule[]> | undefined;
 
 /**
@@ -31,6 +32,12 @@ export async function loadAutoReplyRules(db: Queryable, now = Date.now()): Promi
       'SELECT intent, language, keywords, phrases, priority, enabled, response_text FROM auto_responses ORDER BY id',
     )
     .then(({ rows }) => {
+      // The classifier compiles its lexicon once per rules array (tens of ms): unchanged rules keep theirs.
+      const key = JSON.stringify(rows);
+      if (cached?.key === key) {
+        cached = { ...cached, at: now };
+        return cached.rules;
+      }
       const rules = rows.map((row) => ({
         intent: row.intent,
         language: row.language,
@@ -40,7 +47,7 @@ export async function loadAutoReplyRules(db: Queryable, now = Date.now()): Promi
         enabled: row.enabled,
         responseText: row.response_text,
       }));
-      cached = { at: now, rules };
+      cached = { at: now, rules, key };
       return rules as readonly IntentRule[];
     })
     .catch((error: Error) => {

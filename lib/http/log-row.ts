@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Db, Queryable } from '../db/index.js';
 
 export interface WebhookLogRow {
@@ -61,14 +60,12 @@ export interface PendingLog {
   written: boolean;
 }
 
-const pendingLogs = new AsyncLocalStorage<PendingLog>();
-
-export const withPendingLog = <T>(pending: PendingLog, work: () => Promise<T>): Promise<T> =>
-  pendingLogs.run(pending, work);
-
-/** The database, with the current request's pending log row prefixed to its first statement as a CTE. */
-export function carryingPendingLog(db: Db): Db {
-  const pending = pendingLogs.getStore();
+/**
+ * The database, with the request's pending log row prefixed to its first statement as a CTE. The row is handed
+ * in by the route (RouteContext.pendingLog) rather than found in an AsyncLocalStorage: on Node 20 and 22 one
+ * AsyncLocalStorage in use puts an async hook on every promise of the process, a cost on every request.
+ */
+export function carryingPendingLog(db: Db, pending: PendingLog | undefined): Db {
   if (!pending || pending.written || !pending.row.request_id) return db;
   const carry = (target: Queryable): Queryable => ({
     async query<R>(text: string, params: readonly unknown[] = []) {

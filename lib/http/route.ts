@@ -10,19 +10,15 @@ import { checkRoutePath } from './route-path.js';
 import { sealRequest } from './sealed-request.js';
 import { checkTwilioShape } from './twilio-shape.js';
 import type { CallerCheck } from './verify.js';
-import {
-  loggedPayload,
-  type PendingLog,
-  type WebhookLogRow,
-  withPendingLog,
-  writeWebhookLog,
-} from './webhook-log.js';
+import { loggedPayload, type PendingLog, type WebhookLogRow, writeWebhookLog } from './webhook-log.js';
 import { wellFormed } from './well-formed.js';
 
 export interface RouteContext {
   request: WebhookRequest;
   config: Config;
   requestId: string;
+  /** This request's webhook_logs row, to ride on its first statement (performOrDefer takes it). */
+  pendingLog: PendingLog;
 }
 
 export interface RouteSpec<Input> {
@@ -215,9 +211,12 @@ export function webhookRoute<Input>(spec: RouteSpec<Input>): Handler {
       const request = state.request!;
       const config = await getConfig();
       const input = spec.parse(request);
-      return withPendingLog(state.pending!, () =>
-        spec.handle(input, { request, config, requestId: context?.awsRequestId ?? '' }),
-      );
+      return spec.handle(input, {
+        request,
+        config,
+        requestId: context?.awsRequestId ?? '',
+        pendingLog: state.pending!,
+      });
     });
   const fallback = spec.fallback;
   if (!fallback) return (event, context) => handler(event, context);

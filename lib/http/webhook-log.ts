@@ -6,7 +6,7 @@ import { maskPayload } from './mask.js';
 import { REFUSED_INSERT_SQL, refusedInsertParams } from './refusal-log.js';
 import type { WebhookRequest } from './request.js';
 
-export { carryingPendingLog, type PendingLog, type WebhookLogRow, withPendingLog } from './log-row.js';
+export { carryingPendingLog, type PendingLog, type WebhookLogRow } from './log-row.js';
 
 /** Inserts the row; a refused one spends its source's budget and reports whether it just ran out. */
 export const insertWebhookLog = defineAction(

@@ -1,6 +1,6 @@
 import { DatabaseUnavailableError, type Db, getDb } from '../db/index.js';
 import { ServiceUnavailableError } from '../http/errors.js';
-import { carryingPendingLog } from '../http/log-row.js';
+import { carryingPendingLog, type PendingLog } from '../http/log-row.js';
 import { logger } from '../observability.js';
 import { QueueUnavailableError, sendMessage } from '../queue/index.js';
 
@@ -34,11 +34,18 @@ export interface IngestJob {
 
 export type Outcome<R> = { stored: true; result: R } | { stored: false };
 
-/** Runs the action against Postgres; if Postgres is down, defers it. Only if both fail: 503, so the provider retries. */
-export async function performOrDefer<E, R>(action: Action<E, R>, event: E): Promise<Outcome<R>> {
+/**
+ * Runs the action against Postgres; if Postgres is down, defers it. Only if both fail: 503, so the provider
+ * retries. A webhook hands in its pending log row (RouteContext.pendingLog): it rides on the action's statement.
+ */
+export async function performOrDefer<E, R>(
+  action: Action<E, R>,
+  event: E,
+  pendingLog?: PendingLog,
+): Promise<Outcome<R>> {
   try {
     // The request's webhook_logs row rides on the action's statement: one round trip for both.
-    const db = carryingPendingLog(await getDb());
+    const db = carryingPendingLog(await getDb(), pendingLog);
     return { stored: true, result: await action.run(db, event, { replay: false }) };
   } catch (error) {
     if (!(error instanceof DatabaseUnavailableError)) throw error;

@@ -1,6 +1,7 @@
 import { loadAutoReplyRules } from '../autoreply/rules-store.js';
 import type { Config } from '../config.js';
 import { getDb } from '../db/index.js';
+import type { PendingLog } from '../http/log-row.js';
 import { performOrDefer } from '../ingest/action.js';
 import { logger } from '../observability.js';
 import { toE164 } from '../phone.js';
@@ -56,7 +57,11 @@ function officeDayOr(timezone: string, now: Date): string {
  * change and the reply in one statement (or defer it all to the ingest queue when Postgres is down).
  * Returns the reply text to answer with now (Twilio TwiML), or null.
  */
-export async function receiveInboundText(text: InboundText, config: Config): Promise<string | null> {
+export async function receiveInboundText(
+  text: InboundText,
+  config: Config,
+  pendingLog?: PendingLog,
+): Promise<string | null> {
   const now = new Date();
   const { settings, rules } = await context(text.provider, text.toNumber);
   const decision = decideAutoReply({
@@ -70,19 +75,23 @@ export async function receiveInboundText(text: InboundText, config: Config): Pro
     ownNumbers: [config.twilio.phoneNumber, config.voipms.did ? toE164(config.voipms.did) : undefined],
     now,
   });
-  const outcome = await performOrDefer(recordInboundSms, {
-    provider: text.provider,
-    providerMessageId: text.providerMessageId,
-    fromNumber: text.fromNumber,
-    toNumber: text.toNumber,
-    body: text.body,
-    numSegments: text.numSegments ?? null,
-    numMedia: text.numMedia ?? 0,
-    mediaUrls: text.mediaUrls ?? [],
-    decision,
-    officeDay: officeDayOr(settings.timezone, now),
-    sentAt: sentAt(text.sentAt, now).toISOString(),
-  });
+  const outcome = await performOrDefer(
+    recordInboundSms,
+    {
+      provider: text.provider,
+      providerMessageId: text.providerMessageId,
+      fromNumber: text.fromNumber,
+      toNumber: text.toNumber,
+      body: text.body,
+      numSegments: text.numSegments ?? null,
+      numMedia: text.numMedia ?? 0,
+      mediaUrls: text.mediaUrls ?? [],
+      decision,
+      officeDay: officeDayOr(settings.timezone, now),
+      sentAt: sentAt(text.sentAt, now).toISOString(),
+    },
+    pendingLog,
+  );
   // Stored: answer only if this delivery stored a reply for the TwiML answer. Deferred (database down): no
   // answer now, since the sender may have opted out in words Twilio does not know; the ingest worker stores the
   // text when Postgres is back and its reply, if any, goes out through the outbound worker.

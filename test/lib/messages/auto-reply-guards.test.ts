@@ -106,6 +106,13 @@ describe('rules from auto_responses', () => {
     expect(await text('where are you located?')).toMatch(/^Parking is behind the building\./);
   });
 
+  it('a refresh that finds the rules unchanged keeps the same array, so the lexicon is not compiled again', async () => {
+    const start = Date.now();
+    const first = await loadAutoReplyRules(testDb.db, start);
+    const refreshed = await loadAutoReplyRules(testDb.db, start + 61_000);
+    expect(refreshed).toBe(first);
+  });
+
   it('a new keyword from the database routes a message the built-in vocabulary does not know', async () => {
     await testDb.db.query(
       "UPDATE auto_responses SET keywords = keywords || ARRAY['invisalign'], response_text = 'Ask us about aligners: {office_line}' WHERE intent = 'appointment' AND language = 'en'",
