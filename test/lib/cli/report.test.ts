@@ -265,6 +265,25 @@ describe('office days per number', () => {
     expect(after.sms).toEqual(before.sms);
   });
 
+  it('counts patients only: on-call staff texts and the alerts sent to them are left out', async () => {
+    // Prepare: a patient's text, an on-call person's OK, and an alert text, all on the same day
+    const at = '2026-03-10T15:00:00Z';
+    await testDb.db.query(
+      `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status, kind,
+         sent_at, created_at)
+       VALUES ('twilio', 'SMpatient', 'inbound', '+14155550101', $1, 'hello', 'received', NULL, $2, $2),
+              ('twilio', 'SMstaff', 'inbound', '+14155550199', $1, 'OK', 'received', 'staff', $2, $2),
+              ('twilio', 'alert:1', 'outbound', $1, '+14155550199', 'Emergency text', 'sent', 'staff-alert', $2, $2)`,
+      [PRACTICE_TWILIO_NUMBER, at],
+    );
+
+    // Act
+    const data = await dataFor('2026-03-10', '2026-03-10');
+
+    // Assess
+    expect(data.sms.map((row) => [row.day, row.inbound, row.outbound])).toEqual([['2026-03-10', 1, 0]]);
+  });
+
   it('allows one default settings row only', async () => {
     await expect(
       testDb.db.query("INSERT INTO voip_settings (provider, phone_number) VALUES ('twilio', '*')"),
