@@ -22,12 +22,12 @@ interface SqlTarget {
   tests: string[];
 }
 
-/** Backtick strings that hold a statement (a WHERE, SET or CASE inside). */
+/** Backtick strings that hold a statement or a piece of one (a WHERE, SET, CASE or status rank inside). */
 function sqlTemplates(text: string): [number, number][] {
   const regions: [number, number][] = [];
   const pattern = /`([^`]*)`/g;
   for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-    if (/\b(WHERE|SET|CASE)\b/.test(match[1]!))
+    if (/\b(WHERE|SET|CASE)\b|_rank\(/.test(match[1]!))
       regions.push([match.index + 1, match.index + match[0].length - 1]);
   }
   return regions;
@@ -44,19 +44,25 @@ function functionBodies(...names: string[]) {
     });
 }
 
-const STATUS_TESTS = ['test/functions/twilio-sms-status.test.ts', 'test/lib/db/status-rules.test.ts'];
-const CALL_TESTS = ['test/functions/twilio-voice-status.test.ts', 'test/lib/db/status-rules.test.ts'];
-const CDR_TESTS = ['test/functions/voipms-call-cdr.test.ts', 'test/lib/db/status-rules.test.ts'];
+const RULES = 'test/lib/db/status-rules.test.ts';
+const CALL_TESTS = [
+  'test/functions/twilio-voice-status.test.ts',
+  'test/lib/calls/missed-call-time-zone.test.ts',
+];
 
 export const sqlTargets: SqlTarget[] = [
-  { file: 'lib/messages/status.ts', regions: sqlTemplates, tests: STATUS_TESTS },
-  { file: 'lib/calls/status.ts', regions: sqlTemplates, tests: CALL_TESTS },
-  { file: 'lib/voipms/calls.ts', regions: sqlTemplates, tests: CDR_TESTS },
+  { file: 'lib/messages/status.ts', regions: sqlTemplates, tests: [RULES] },
+  {
+    file: 'lib/voipms/calls.ts',
+    regions: sqlTemplates,
+    tests: [RULES, 'test/functions/voipms-call-cdr.test.ts'],
+  },
   {
     file: 'migrations/1732500000000_init.sql',
     regions: functionBodies('message_status_rank', 'call_status_rank'),
-    tests: ['test/lib/db/status-rules.test.ts', 'test/functions/twilio-sms-status.test.ts'],
+    tests: [RULES],
   },
+  { file: 'lib/calls/status.ts', regions: sqlTemplates, tests: CALL_TESTS },
   {
     file: 'migrations/1732500008001_follow-ups.sql',
     regions: functionBodies('store_inbound_sms'),
@@ -88,6 +94,11 @@ const OPERATORS: { name: string; pattern: RegExp; replace: (match: RegExpExecArr
   { name: 'IS NULL to IS NOT NULL', pattern: /\bIS NULL\b/g, replace: () => ['IS NOT NULL'] },
   { name: 'greatest to least', pattern: /\bgreatest\(/g, replace: () => ['least('] },
   { name: 'least to greatest', pattern: /\bleast\(/g, replace: () => ['greatest('] },
+  {
+    name: 'coalesce arguments swapped',
+    pattern: /\bcoalesce\(([\w.]+), ([\w.]+)\)/g,
+    replace: (match) => [`coalesce(${match[2]}, ${match[1]})`],
+  },
   {
     name: 'rank moved',
     pattern: /\bTHEN (\d+)\b/g,
@@ -166,7 +177,7 @@ export interface SqlResult {
 
 const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 
-/** Runs every SQL mutant (two at a time), reusing results whose mutated file and tests have not changed. */
+/** Runs every SQL mutant (MUTATION_SQL_CONCURRENCY at a time, default 1), reusing results whose mutated file and tests have not changed. */
 export async function runSqlMutation(log: (line: string) => void): Promise<SqlResult[]> {
   mkdirSync(REPORTS, { recursive: true });
   const cacheFile = join(REPORTS, 'sql.incremental.json');
@@ -174,7 +185,9 @@ export async function runSqlMutation(log: (line: string) => void): Promise<SqlRe
     ? JSON.parse(readFileSync(cacheFile, 'utf8'))
     : {};
   const jobs: { mutant: SqlMutant; tests: string[]; key: string }[] = [];
-  for (const target of sqlTargets) {
+  // MUTATION_SQL_ONLY=calls/status runs the targets whose file contains that text.
+  const only = process.env.MUTATION_SQL_ONLY;
+  for (const target of sqlTargets.filter((t) => !only || t.file.includes(only))) {
     const text = readFileSync(join(ROOT, target.file), 'utf8');
     const testText = target.tests
       .filter((test) => existsSync(join(ROOT, test)))
@@ -192,11 +205,11 @@ export async function runSqlMutation(log: (line: string) => void): Promise<SqlRe
       return !status;
     });
   log(`SQL: ${jobs.length} mutants, ${pending.length} to run (${jobs.length - pending.length} unchanged)`);
-  const sandboxes = [makeSandbox(0), makeSandbox(1)];
-  if (
-    pending.length > 0 &&
-    !(await runTests(sandboxes[0]!, [...new Set(sqlTargets.flatMap((t) => t.tests))]))
-  ) {
+  const sandboxes = Array.from({ length: Number(process.env.MUTATION_SQL_CONCURRENCY ?? 1) }, (_, i) =>
+    makeSandbox(i),
+  );
+  const baseline = [...new Set(pending.flatMap(({ job }) => job.tests))];
+  if (baseline.length > 0 && !(await runTests(sandboxes[0]!, baseline))) {
     throw new Error('SQL mutation: the tests fail without any mutant; fix them first');
   }
   let next = 0;
