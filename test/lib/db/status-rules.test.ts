@@ -74,20 +74,24 @@ describe('message status: forward only, the first outcome wins', () => {
     expect((await messageRow(sid))?.status).toBe(expected);
   });
 
-  it('keeps the error code of the first outcome, and an earlier code when a later step brings none', async () => {
+  it('keeps the error code of the first outcome; a step forward brings its own code, or keeps the earlier one', async () => {
     // Prepare
     const undelivered = nextSid();
     const delivered = nextSid();
+    const failed = nextSid();
     await receipt(undelivered, 'undelivered', '30003');
     await receipt(delivered, 'sent', '30001');
+    await receipt(failed, 'sent', '30001');
 
     // Act
     await receipt(undelivered, 'failed', '30005');
     await receipt(delivered, 'delivered');
+    await receipt(failed, 'failed', '30008');
 
     // Assess
     expect(await messageRow(undelivered)).toEqual({ status: 'undelivered', error_code: '30003' });
     expect(await messageRow(delivered)).toEqual({ status: 'delivered', error_code: '30001' });
+    expect(await messageRow(failed)).toEqual({ status: 'failed', error_code: '30008' });
   });
 
   it('records an opt-out for error 21610 only, keyed by the recipient', async () => {
