@@ -162,7 +162,8 @@ function runTests(dir: string, tests: string[]): Promise<boolean> {
     const child = spawn(
       join(ROOT, 'node_modules', '.bin', 'vitest'),
       ['run', '--bail', '1', '--reporter', 'dot', ...tests.filter((test) => existsSync(join(dir, test)))],
-      { cwd: dir, stdio: 'ignore', env: { ...process.env, TEST_DATABASE_URL: '', DATABASE_URL: '' } },
+      // TEST_DATABASE_URL passes through: on a Postgres server each run is several times faster than on PGlite.
+      { cwd: dir, stdio: 'ignore', env: process.env },
     );
     child.on('exit', (code) => resolve(code === 0));
   });
