@@ -197,3 +197,91 @@ describe('VoIP.ms call records: re-ingest keeps the first outcome', () => {
     },
   );
 });
+
+describe('VoIP.ms call records: what a re-ingested record may change', () => {
+  const record = (overrides: Partial<NormalizedCall>): NormalizedCall => ({
+    providerCallId: '1714990000.7',
+    direction: 'inbound',
+    fromNumber: PATIENT,
+    toNumber: PRACTICE,
+    callerName: 'Jane Roe',
+    status: 'completed',
+    disposition: 'ANSWERED',
+    durationSeconds: 65,
+    rate: 0.009,
+    cost: 0.0195,
+    startedAt: new Date('2024-05-06T14:00:00Z'),
+    endedAt: new Date('2024-05-06T14:01:05Z'),
+    account: null,
+    ...overrides,
+  });
+  const stored = async () =>
+    (
+      await testDb.db.query(
+        `SELECT from_number, to_number, caller_name, duration_seconds, cost::float AS cost, started_at, ended_at
+         FROM calls`,
+      )
+    ).rows;
+
+  it('takes the newest duration, cost, caller name and end; keeps the first numbers and start', async () => {
+    // Prepare
+    await upsertVoipmsCalls(testDb.db, [record({})]);
+
+    // Act: VoIP.ms corrected the record (billing settled, the caller-name lookup finished)
+    await upsertVoipmsCalls(testDb.db, [
+      record({
+        fromNumber: '+14155550999',
+        toNumber: '+15085550999',
+        callerName: 'Janet Roe',
+        durationSeconds: 70,
+        cost: 0.021,
+        startedAt: new Date('2024-05-06T14:00:05Z'),
+        endedAt: new Date('2024-05-06T14:01:15Z'),
+      }),
+    ]);
+
+    // Assess
+    expect(await stored()).toEqual([
+      {
+        from_number: PATIENT,
+        to_number: PRACTICE,
+        caller_name: 'Janet Roe',
+        duration_seconds: 70,
+        cost: 0.021,
+        started_at: new Date('2024-05-06T14:00:00Z'),
+        ended_at: new Date('2024-05-06T14:01:15Z'),
+      },
+    ]);
+  });
+
+  it('never blanks a known value with a missing one', async () => {
+    // Prepare
+    await upsertVoipmsCalls(testDb.db, [record({})]);
+
+    // Act
+    await upsertVoipmsCalls(testDb.db, [
+      record({ callerName: null, cost: null, fromNumber: '', toNumber: '' }),
+    ]);
+
+    // Assess
+    expect(await stored()).toEqual([
+      expect.objectContaining({
+        from_number: PATIENT,
+        to_number: PRACTICE,
+        caller_name: 'Jane Roe',
+        cost: 0.0195,
+      }),
+    ]);
+  });
+
+  it('fills in numbers a first record lacked', async () => {
+    // Prepare
+    await upsertVoipmsCalls(testDb.db, [record({ fromNumber: '', toNumber: '' })]);
+
+    // Act
+    await upsertVoipmsCalls(testDb.db, [record({})]);
+
+    // Assess
+    expect(await stored()).toEqual([expect.objectContaining({ from_number: PATIENT, to_number: PRACTICE })]);
+  });
+});
