@@ -46,8 +46,9 @@ function functionBodies(...names: string[]) {
 
 const RULES = 'test/lib/db/status-rules.test.ts';
 const CALL_TESTS = [
-  'test/functions/twilio-voice-status.test.ts',
+  'test/lib/calls/call-status-rules.test.ts',
   'test/lib/calls/missed-call-time-zone.test.ts',
+  'test/functions/twilio-voice-status.test.ts',
 ];
 
 export const sqlTargets: SqlTarget[] = [
