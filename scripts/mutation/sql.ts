@@ -187,9 +187,9 @@ export async function runSqlMutation(log: (line: string) => void): Promise<SqlRe
     ? JSON.parse(readFileSync(cacheFile, 'utf8'))
     : {};
   const jobs: { mutant: SqlMutant; tests: string[]; key: string }[] = [];
-  // MUTATION_SQL_ONLY=calls/status runs the targets whose file contains that text.
-  const only = process.env.MUTATION_SQL_ONLY;
-  for (const target of sqlTargets.filter((t) => !only || t.file.includes(only))) {
+  // MUTATION_SQL_ONLY=calls/status,init runs the targets whose file contains one of those texts.
+  const only = process.env.MUTATION_SQL_ONLY?.split(',');
+  for (const target of sqlTargets.filter((t) => !only || only.some((part) => t.file.includes(part)))) {
     const text = readFileSync(join(ROOT, target.file), 'utf8');
     const testText = target.tests
       .filter((test) => existsSync(join(ROOT, test)))

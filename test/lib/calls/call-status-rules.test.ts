@@ -139,6 +139,57 @@ describe('call status: forward by step, then by sequence', () => {
   });
 });
 
+describe('call status: the first known caller details stay', () => {
+  beforeEach(async () => {
+    useConfig();
+    await testDb.db.query(`UPDATE voip_settings SET missed_call_text_back = false WHERE phone_number = '*'`);
+    clearPracticeSettingsCache();
+  });
+  const details = async (sid: string) =>
+    (
+      await testDb.db.query(
+        `SELECT from_number, to_number, caller_name, currency, answered_by FROM calls WHERE provider_call_id = $1`,
+        [sid],
+      )
+    ).rows[0];
+  const first = {
+    fromNumber: CALLER,
+    toNumber: PRACTICE,
+    callerName: 'JANE ROE',
+    currency: 'USD',
+    answeredBy: 'human',
+  };
+  const other = {
+    fromNumber: '+14155550999',
+    toNumber: '+15085550999',
+    callerName: 'SOMEONE ELSE',
+    currency: 'CAD',
+    answeredBy: 'machine_start',
+  };
+  const none = { fromNumber: null, toNumber: null, callerName: null, currency: null, answeredBy: null };
+  const asRow = (d: typeof first) => ({
+    from_number: d.fromNumber,
+    to_number: d.toNumber,
+    caller_name: d.callerName,
+    currency: d.currency,
+    answered_by: d.answeredBy,
+  });
+
+  it('a later callback with other details changes none of them', async () => {
+    const sid = nextSid();
+    await callback(sid, { status: 'ringing', sequence: 1, ...first });
+    await callback(sid, { status: 'completed', sequence: 2, ...other });
+    expect(await details(sid)).toEqual(asRow(first));
+  });
+
+  it('details missing at first are filled in by a later callback', async () => {
+    const sid = nextSid();
+    await callback(sid, { status: 'ringing', sequence: 1, ...none });
+    await callback(sid, { status: 'completed', sequence: 2, ...first });
+    expect(await details(sid)).toEqual(asRow(first));
+  });
+});
+
 describe('missed-call text: who gets one', () => {
   beforeEach(async () => {
     useConfig();
