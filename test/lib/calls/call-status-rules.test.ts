@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CallStatusEvent, recordCallStatus, recordDialResult } from '../../../lib/calls/index.js';
 import { clearPracticeSettingsCache } from '../../../lib/practice/settings.js';
 import { localQueues } from '../../../lib/queue/index.js';
@@ -255,6 +255,52 @@ describe('missed-call text: who gets one', () => {
     const result = await callback(sid, { status: 'no-answer', sequence: 4 });
 
     // Assess
+    expect(result).toEqual({ textBackQueued: false });
+    expect(await texts()).toEqual([]);
+  });
+
+  it('hands the stored text to the outbound queue, due after the wait plus a margin (35 s)', async () => {
+    // Prepare
+    const send = vi.spyOn(localQueues, 'send');
+
+    // Act
+    await callback(nextSid(), { status: 'no-answer', sequence: 4 });
+
+    // Assess
+    const [text] = await testDb.db
+      .query<{ id: string }>(`SELECT id FROM sms_messages WHERE kind = 'missed-call'`)
+      .then((r) => r.rows);
+    expect(send).toHaveBeenCalledTimes(1);
+    const [queue, body, delaySeconds] = send.mock.calls[0]!;
+    expect(queue).toBe('outboundSms');
+    expect(JSON.parse(body)).toEqual({ provider: 'twilio', messageId: Number(text!.id) });
+    expect(delaySeconds).toBe(35);
+    send.mockRestore();
+  });
+
+  it("follows the called number's own settings, not the practice-wide row", async () => {
+    // Prepare: text-back on practice-wide, off for the Twilio number called
+    await testDb.db.query(
+      `INSERT INTO voip_settings (provider, phone_number, practice_name, missed_call_text_back)
+       VALUES ('twilio', $1, 'Other Office', false)`,
+      [PRACTICE],
+    );
+    clearPracticeSettingsCache();
+
+    // Act
+    const result = await callback(nextSid(), { status: 'no-answer', sequence: 4 }).finally(async () => {
+      // Settings rows outlive the per-test truncation.
+      await testDb.db.query(`DELETE FROM voip_settings WHERE phone_number = $1`, [PRACTICE]);
+      clearPracticeSettingsCache();
+    });
+
+    // Assess
+    expect(result).toEqual({ textBackQueued: false });
+    expect(await texts()).toEqual([]);
+  });
+
+  it('a call from the practice number itself gets none', async () => {
+    const result = await callback(nextSid(), { status: 'no-answer', sequence: 4, fromNumber: PRACTICE });
     expect(result).toEqual({ textBackQueued: false });
     expect(await texts()).toEqual([]);
   });

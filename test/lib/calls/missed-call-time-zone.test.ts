@@ -1,5 +1,6 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CallStatusEvent, recordCallStatus } from '../../../lib/calls/index.js';
+import { logger } from '../../../lib/observability.js';
 import { clearPracticeSettingsCache } from '../../../lib/practice/settings.js';
 import { localQueues } from '../../../lib/queue/index.js';
 import { useConfig } from '../../support/config.js';
@@ -61,6 +62,7 @@ describe('missed-call text with an unreadable office time zone', () => {
   it('is still stored and handed on, claimed for the UTC day', async () => {
     // Prepare
     await setZone('Mars/Olympus_Mons');
+    const warn = vi.spyOn(logger, 'warn');
 
     // Act
     const result = await recordCallStatus.run(testDb.db, missedCall());
@@ -70,6 +72,11 @@ describe('missed-call text with an unreadable office time zone', () => {
     expect(await stored()).toEqual([{ to_number: CALLER, status: 'pending' }]);
     expect(await guardDays()).toEqual(['2026-03-14']);
     expect(localQueues.messages('outboundSms')).toHaveLength(1);
+    // The operator is told which setting to fix.
+    expect(warn).toHaveBeenCalledWith('office time zone unreadable; missed-call text judged in UTC', {
+      zone: 'Mars/Olympus_Mons',
+    });
+    warn.mockRestore();
   });
 
   it('the same call with a readable zone is held back by quiet hours (the contrast that makes the test count)', async () => {
