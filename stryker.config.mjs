@@ -21,8 +21,8 @@ export default {
   reporters: ['clear-text', 'json'],
   jsonReporter: { fileName: `reports/mutation/${room.name}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false },
-  ignorePatterns: ['.data', '.serverless', '.esbuild', 'reports', 'bench/results*.json', 'coverage'],
-  tempDirName: '.stryker-tmp',
+  ignorePatterns: ['.data', '.serverless', '.esbuild', 'reports', 'bench/results*.json', 'coverage', '.stryker-tmp*'],
+  tempDirName: `.stryker-tmp-${room.name}`,
   cleanTempDir: true,
   timeoutMS: 30_000,
   // The first run (every room test, with coverage, one file at a time) is slow on a shared machine.
