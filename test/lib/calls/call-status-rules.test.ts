@@ -119,6 +119,30 @@ describe('call status: forward by step, then by sequence', () => {
     });
   });
 
+  it('a callback that moves the call on still keeps the first end, duration and cost', async () => {
+    // Prepare
+    const sid = nextSid();
+    const final = { endedAt: '2026-03-14T16:01:00.000Z', durationSeconds: 150, cost: 0.0085 };
+    await callback(sid, { status: 'completed', sequence: 3, ...final });
+
+    // Act: same step, later sequence (it moves), other figures
+    await callback(sid, {
+      status: 'no-answer',
+      sequence: 4,
+      endedAt: '2026-03-14T16:02:00.000Z',
+      durationSeconds: 999,
+      cost: 9.99,
+    });
+
+    // Assess
+    expect(await call(sid)).toMatchObject({
+      status: 'no-answer',
+      duration_seconds: 150,
+      cost: 0.0085,
+      ended_at: new Date('2026-03-14T16:01:00.000Z'),
+    });
+  });
+
   it('fills in an end, a duration and a cost that came only with a callback that does not move the status', async () => {
     // Prepare
     const sid = nextSid();
