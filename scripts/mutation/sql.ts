@@ -68,6 +68,7 @@ export const sqlTargets: SqlTarget[] = [
     file: 'migrations/1732500008001_follow-ups.sql',
     regions: functionBodies('store_inbound_sms'),
     tests: [
+      'test/lib/messages/reply-budget.test.ts',
       'test/functions/twilio-sms-incoming.test.ts',
       'test/functions/voipms-sms-incoming.test.ts',
       'test/lib/messages/auto-reply-guards.test.ts',
