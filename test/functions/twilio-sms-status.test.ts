@@ -1,7 +1,6 @@
 import { validateRequest } from 'twilio/lib/webhooks/webhooks.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/twilio-sms-status.js';
-import { MESSAGE_STATUSES } from '../../lib/twilio/sms-status.js';
 import { TEST_AUTH_TOKEN, TEST_BASE_URL, useConfig } from '../support/config.js';
 import { useTestDb } from '../support/db.js';
 import { invoke } from '../support/events.js';
@@ -77,7 +76,22 @@ describe('POST /webhooks/twilio/sms/status', () => {
     expect(response.statusCode).toBe(403);
   });
 
-  it.each(MESSAGE_STATUSES)('accepts MessageStatus %s', async (status) => {
+  // Every MessageStatus Twilio documents for a status callback, written out: the check must not shrink with
+  // the product's own list.
+  it.each([
+    'accepted',
+    'scheduled',
+    'queued',
+    'sending',
+    'sent',
+    'receiving',
+    'received',
+    'delivered',
+    'undelivered',
+    'failed',
+    'read',
+    'canceled',
+  ])('accepts MessageStatus %s', async (status) => {
     const params = twilioSmsStatusParams({ MessageStatus: status });
     const response = await invoke(handler, signedTwilioEvent(path, params));
     expect(response.statusCode).toBe(204);

@@ -1,0 +1,6 @@
+// The vitest configuration Stryker runs: the project's settings, limited to the current room's test files.
+// (Not mergeConfig: it would add the room's files to the project's `include` instead of replacing it.)
+import base from '../../vitest.config.ts';
+import { currentRoom } from './rooms.mjs';
+
+export default { ...base, test: { ...base.test, include: currentRoom().tests } };
