@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.js';
+import { minuteOfDay } from '../practice/hours.js';
 
 /** Detail level of an alert text: 'standard' never carries the patient's words; 'full' does. */
 export type AlertDetail = 'standard' | 'full';
@@ -73,23 +74,6 @@ export async function loadAlertSettings(
   };
 }
 
-const clockFormats = new Map<string, Intl.DateTimeFormat>();
-
-function localMinutes(timezone: string, at: Date): number {
-  let format = clockFormats.get(timezone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', {
-      timeZone: timezone,
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    clockFormats.set(timezone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(at).map((part) => [part.type, part.value]));
-  return Number(parts.hour) * 60 + Number(parts.minute);
-}
-
 export const CLOCK = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
 function minutesOf(clock: string): number {
@@ -107,7 +91,7 @@ export function quietUntil(settings: Pick<AlertSettings, 'quietHours' | 'timezon
   try {
     const start = minutesOf(settings.quietHours[0]);
     const end = minutesOf(settings.quietHours[1]);
-    const current = localMinutes(settings.timezone, now);
+    const current = minuteOfDay(settings.timezone, now);
     const inside = start <= end ? current >= start && current < end : current >= start || current < end;
     if (!inside) return null;
     const wait = (end - current + 24 * 60) % (24 * 60);

@@ -254,6 +254,12 @@ export function formatOfficeTime(
   return f.format(instant);
 }
 
+/** Minutes since local midnight in a zone (0–1439), through the same cached offsets as the office hours. */
+export function minuteOfDay(timezone: string, at: Date): number {
+  const local = localParts(timezone, at.getTime());
+  return local.hour * 60 + local.minute;
+}
+
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** The office day (local calendar date, YYYY-MM-DD) a moment falls on, for once-per-day guards and caps. */
