@@ -40,6 +40,35 @@ const escapeXml = (text: string) =>
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
   );
 
+type Query = (text: string, values: unknown[]) => Promise<{ rows: { id?: number }[] }>;
+
+/** The reference's three writes for one inbound text: inbound row, reply row, log row, each its own statement. */
+export async function referenceWrites(
+  db: { query: Query },
+  fields: Record<string, string | undefined>,
+  reply: string,
+  intent: string,
+  log: { path: string; sourceIp: string | undefined; durationMs: number },
+): Promise<void> {
+  const inbound = await db.query(
+    `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status)
+     VALUES ('twilio', $1, 'inbound', $2, $3, $4, 'received') RETURNING id`,
+    [fields.MessageSid, fields.From, fields.To, fields.Body],
+  );
+  await db.query(
+    `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status,
+       auto_response_intent, in_reply_to)
+     VALUES ('twilio', $1, 'outbound', $2, $3, $4, 'queued', $5, $6)`,
+    [`reply:${fields.MessageSid}`, fields.To, fields.From, reply, intent, inbound.rows[0]!.id],
+  );
+  await db.query(
+    `INSERT INTO webhook_logs (provider, endpoint, method, status_code, signature_valid, source_ip,
+       duration_ms, payload)
+     VALUES ('twilio', $1, 'POST', 200, true, $2, $3, $4)`,
+    [log.path, log.sourceIp, log.durationMs, JSON.stringify(fields)],
+  );
+}
+
 export function startReference(options: ReferenceOptions): Promise<string> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize });
   pool.on('error', () => undefined);
@@ -60,23 +89,11 @@ export function startReference(options: ReferenceOptions): Promise<string> {
       }
       try {
         const { intent, reply } = classify(fields.Body ?? '');
-        const inbound = await pool.query(
-          `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status)
-           VALUES ('twilio', $1, 'inbound', $2, $3, $4, 'received') RETURNING id`,
-          [fields.MessageSid, fields.From, fields.To, fields.Body],
-        );
-        await pool.query(
-          `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status,
-             auto_response_intent, in_reply_to)
-           VALUES ('twilio', $1, 'outbound', $2, $3, $4, 'queued', $5, $6)`,
-          [`reply:${fields.MessageSid}`, fields.To, fields.From, reply, intent, inbound.rows[0].id],
-        );
-        await pool.query(
-          `INSERT INTO webhook_logs (provider, endpoint, method, status_code, signature_valid, source_ip,
-             duration_ms, payload)
-           VALUES ('twilio', $1, 'POST', 200, true, $2, $3, $4)`,
-          [PATH, req.socket.remoteAddress, performance.now() - started, JSON.stringify(fields)],
-        );
+        await referenceWrites(pool, fields, reply, intent, {
+          path: PATH,
+          sourceIp: req.socket.remoteAddress,
+          durationMs: performance.now() - started,
+        });
         res
           .writeHead(200, { 'content-type': 'text/xml' })
           .end(
