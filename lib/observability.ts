@@ -13,8 +13,16 @@ const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'PedroWebhooks';
 // each time, which costs more than the count itself on the hot path.
 const byDimensions = new Map<string, Metrics>();
 
+/**
+ * Metrics switched off (the local gateway, tests): read once, at the first metric (after `npm start` has set its
+ * environment), since Powertools reads the environment again on every metric it adds.
+ */
+let metricsDisabled: boolean | undefined;
+const disabled = () => (metricsDisabled ??= process.env.POWERTOOLS_METRICS_DISABLED === 'true');
+
 /** One count with its own dimensions, published at once as a CloudWatch EMF line. */
 export function countMetric(name: string, dimensions: Record<string, string> = {}, value = 1): void {
+  if (disabled()) return;
   const key = JSON.stringify(dimensions);
   let emitter = byDimensions.get(key);
   if (!emitter) {
@@ -27,6 +35,7 @@ export function countMetric(name: string, dimensions: Record<string, string> = {
 
 /** One measured value (a backlog's age, say) with no dimensions, published at once. */
 export function gaugeMetric(name: string, value: number, unit = MetricUnit.Seconds): void {
+  if (disabled()) return;
   const emitter = new Metrics({ serviceName, namespace });
   emitter.addMetric(name, unit, value);
   emitter.publishStoredMetrics();

@@ -87,14 +87,42 @@ function safeShape(name: string): RegExp | undefined {
   return SAFE_FIELDS.get(name) ?? SAFE_FIELD_PATTERNS.find(([key]) => key.test(name))?.[1];
 }
 
+/** What a field name allows: a secret, a value of a known safe shape, or neither (null). */
+type KeyClass = 'secret' | RegExp | null;
+/** Field names seen so far and their class; bounded, since field names are caller-chosen. */
+const keyClasses = new Map<string, KeyClass>();
+
+function classOf(key: string): KeyClass {
+  let found = keyClasses.get(key);
+  if (found === undefined) {
+    const name = key.toLowerCase();
+    found = SECRET_KEYS.test(name) ? 'secret' : (safeShape(name) ?? null);
+    if (keyClasses.size < 500) keyClasses.set(key, found);
+  }
+  return found;
+}
+
+/** Length in characters as a reader counts them (a pair of surrogates is one). */
+function characters(value: string): number {
+  let count = value.length;
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    const next = value.charCodeAt(i + 1);
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+
 function maskValue(key: string, value: string): string {
-  const name = key.toLowerCase();
-  if (SECRET_KEYS.test(name)) return '[secret]';
+  const kind = classOf(key);
+  if (kind === 'secret') return '[secret]';
   if (value === '') return '';
-  const shape = safeShape(name);
-  if (shape?.test(value)) return value;
+  if (kind?.test(value)) return value;
   if (PHONE_LIKE.test(value) && /\d{5}/.test(value.replace(/\D/g, ''))) return maskPhone(value);
-  return `[${[...value].length} chars]`;
+  return `[${characters(value)} chars]`;
 }
 
 /** Field names are caller-chosen too: a long run of digits in one is masked. */

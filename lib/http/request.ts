@@ -61,8 +61,12 @@ export function decodeRequest(
   const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const body = parseBody(rawBody, contentType);
   const query = parseParams(rawQuery);
-  // Postgres text cannot hold NUL, and no provider sends it: refuse it here so it can never reach a row.
-  if (JSON.stringify([query, body.fields, body.json]).includes('\\u0000')) {
+  // Postgres text cannot hold NUL, and no provider sends it: refuse it here so it can never reach a row. Only
+  // a body or query that could encode one (raw, `%00`, or JSON's `\u0000`) is searched after decoding.
+  if (
+    (mayHoldNul(rawBody) || mayHoldNul(rawQuery)) &&
+    JSON.stringify([query, body.fields, body.json]).includes('\\u0000')
+  ) {
     throw new BadRequestError('request contains a NUL character');
   }
 
@@ -77,6 +81,10 @@ export function decodeRequest(
     ...body,
   };
 }
+
+/** Whether undecoded text could decode to a NUL: a raw one, a percent-escape or a JSON escape of one. */
+const mayHoldNul = (text: string): boolean =>
+  text.includes('\u0000') || text.includes('%00') || text.includes('\\u0000');
 
 function decodeBody(body: string | undefined, isBase64Encoded: boolean): string {
   if (!body) return '';

@@ -96,7 +96,10 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
     countMetric('Request', { route: spec.name, status: String(response.statusCode) });
     const refused = state.signatureValid !== true && error instanceof HttpError && error.statusCode < 500;
     if (!refused) {
-      await writeWebhookLog(logRow(spec, request, state, response.statusCode, error ?? null), state.pending);
+      // The row already rode on the handler's statement and says what happened: nothing more to write.
+      const pending = state.pending;
+      if (pending?.written && pending.row.status_code === response.statusCode && !error) return;
+      await writeWebhookLog(logRow(spec, request, state, response.statusCode, error ?? null), pending);
       return;
     }
     countMetric('RequestRefused', { route: spec.name });

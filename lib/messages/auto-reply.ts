@@ -138,15 +138,39 @@ function choose(input: AutoReplyInput, optedOut: boolean): ReplyChoice {
   return { ...base, intent, reply, opt_out: null };
 }
 
+/**
+ * Reply texts already composed for one settings object, rule set and minute: a reply depends on nothing else
+ * (office status changes on whole minutes), and composing one formats times, a cost on every text otherwise.
+ */
+interface Composed {
+  minute: number;
+  rules: readonly IntentRule[] | undefined;
+  texts: Map<string, string>;
+}
+const composed = new WeakMap<PracticeSettings, Composed>();
+
 function compose(input: AutoReplyInput, intent: Intent, language: Language): string {
   const { settings } = input;
-  return composeReply(intent, language, {
-    practiceName: settings.practiceName,
-    officeLine: settings.officeLine,
-    emergencyLine: settings.emergencyLine,
-    address: settings.address,
-    timezone: settings.timezone,
-    status: statusFor(settings, input.now ?? new Date()),
-    rules: input.rules,
-  });
+  const now = input.now ?? new Date();
+  const minute = Math.floor(now.getTime() / 60_000);
+  let cache = composed.get(settings);
+  if (cache?.minute !== minute || cache.rules !== input.rules) {
+    cache = { minute, rules: input.rules, texts: new Map() };
+    composed.set(settings, cache);
+  }
+  const key = `${intent}|${language}`;
+  let text = cache.texts.get(key);
+  if (text === undefined) {
+    text = composeReply(intent, language, {
+      practiceName: settings.practiceName,
+      officeLine: settings.officeLine,
+      emergencyLine: settings.emergencyLine,
+      address: settings.address,
+      timezone: settings.timezone,
+      status: statusFor(settings, now),
+      rules: input.rules,
+    });
+    cache.texts.set(key, text);
+  }
+  return text;
 }

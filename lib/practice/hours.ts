@@ -178,8 +178,21 @@ function addDays(year: number, month: number, day: number, days: number): [numbe
   return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
 }
 
+const MINUTE_MS = 60_000;
+/** The last status worked out per settings object: opening times fall on whole minutes, so it holds for the minute. */
+const lastStatus = new WeakMap<OfficeSettings, { minute: number; status: OfficeStatus }>();
+
 /** Whether the office is open at `now`, when it closes, when it next opens, and whether today is a holiday. */
 export function officeStatus(settings: OfficeSettings, now: Date): OfficeStatus {
+  const minute = Math.floor(now.getTime() / MINUTE_MS);
+  const last = lastStatus.get(settings);
+  if (last?.minute === minute) return last.status;
+  const status = computeOfficeStatus(settings, now);
+  lastStatus.set(settings, { minute, status });
+  return status;
+}
+
+function computeOfficeStatus(settings: OfficeSettings, now: Date): OfficeStatus {
   const t = now.getTime();
   const today = localParts(settings.timezone, t);
   const isHoliday = isHolidayDate(settings, dateKey(today.year, today.month, today.day));
@@ -260,20 +273,8 @@ export function minuteOfDay(timezone: string, at: Date): number {
   return local.hour * 60 + local.minute;
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** The office day (local calendar date, YYYY-MM-DD) a moment falls on, for once-per-day guards and caps. */
 export function officeDay(timezone: string, now: Date): string {
-  let format = dayFormats.get(timezone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone: timezone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    dayFormats.set(timezone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(now).map((part) => [part.type, part.value]));
-  return `${parts.year}-${parts.month}-${parts.day}`;
+  const local = localParts(timezone, now.getTime());
+  return dateKey(local.year, local.month, local.day);
 }
