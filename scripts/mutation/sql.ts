@@ -65,7 +65,8 @@ export const sqlTargets: SqlTarget[] = [
   },
   { file: 'lib/calls/status.ts', regions: sqlTemplates, tests: CALL_TESTS },
   {
-    file: 'migrations/1732500008001_follow-ups.sql',
+    // The migration that defines the statement last: mutating an earlier body would change nothing.
+    file: 'migrations/1732500009702_inbound-sms-steps.sql',
     regions: functionBodies('store_inbound_sms'),
     tests: [
       'test/lib/messages/reply-budget.test.ts',
