@@ -7,12 +7,17 @@
 -- Postgres takes those locks through the shared lock table, where concurrent webhooks queue. As steps, a text
 -- pays only for what happens to it: the usual text opens its message, budget and events tables and nothing else.
 -- Each step is planned once per session; the whole call is still one statement and one transaction.
-CREATE OR REPLACE FUNCTION store_inbound_sms(
+-- New last argument, p_event_text: whether `sms.received` carries the text (voip_settings.events_include_text),
+-- which the caller already holds with the practice settings; NULL (a caller that does not pass it, such as a
+-- text queued before this version) looks it up.
+DROP FUNCTION store_inbound_sms(text, text, text, text, text, text, integer, integer, text[], jsonb, jsonb, date, integer,
+  text, interval, text, timestamptz, boolean);
+CREATE FUNCTION store_inbound_sms(
   p_provider text, p_message_id text, p_from text, p_to text, p_body text, p_language text,
   p_num_segments integer, p_num_media integer, p_media_urls text[],
   p_if_subscribed jsonb, p_if_opted_out jsonb,
   p_office_day date, p_daily_cap integer, p_intent text, p_same_intent_window interval, p_reply_status text,
-  p_sent_at timestamptz, p_replay boolean
+  p_sent_at timestamptz, p_replay boolean, p_event_text boolean DEFAULT NULL
 ) RETURNS TABLE (stored integer, reply_id bigint, reply_body text, reply_intent text, reply_status text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -152,7 +157,8 @@ BEGIN
     v_details := array_append(v_details,
       jsonb_build_object('message_id', v_inbound_id, 'from', p_from, 'intent', p_intent, 'language', p_language,
         'num_media', p_num_media)
-      || CASE WHEN events_include_text(p_provider, p_to) THEN jsonb_build_object('text', p_body) ELSE '{}'::jsonb END);
+      || CASE WHEN coalesce(p_event_text, events_include_text(p_provider, p_to)) THEN jsonb_build_object('text', p_body)
+         ELSE '{}'::jsonb END);
     IF p_intent = 'emergency' THEN
       v_types := array_append(v_types, 'patient.emergency');
       v_details := array_append(v_details, jsonb_build_object('message_id', v_inbound_id, 'from', p_from,
@@ -185,7 +191,9 @@ END $$;
 
 -- Down Migration
 -- The body of migrations/1732500009502: one statement of data-modifying CTEs.
-CREATE OR REPLACE FUNCTION store_inbound_sms(
+DROP FUNCTION store_inbound_sms(text, text, text, text, text, text, integer, integer, text[], jsonb, jsonb, date, integer,
+  text, interval, text, timestamptz, boolean, boolean);
+CREATE FUNCTION store_inbound_sms(
   p_provider text, p_message_id text, p_from text, p_to text, p_body text, p_language text,
   p_num_segments integer, p_num_media integer, p_media_urls text[],
   p_if_subscribed jsonb, p_if_opted_out jsonb,

@@ -22,6 +22,8 @@ export interface InboundSmsEvent {
   officeDay: string;
   /** ISO time of the message: the provider's own when it gives one, else when it first reached us. */
   sentAt: string;
+  /** Whether `sms.received` carries the text, from the practice settings; absent: the statement looks it up. */
+  eventText?: boolean;
 }
 
 export interface StoredReply {
@@ -65,7 +67,7 @@ export const recordInboundSms = defineAction(
       reply_intent: string | null;
       reply_status: string | null;
     }>(
-      'SELECT * FROM store_inbound_sms($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)',
+      'SELECT * FROM store_inbound_sms($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)',
       [
         event.provider,
         event.providerMessageId,
@@ -85,6 +87,7 @@ export const recordInboundSms = defineAction(
         replyStatus(event, context.replay),
         event.sentAt,
         context.replay,
+        event.eventText ?? null,
       ],
     );
     const row = rows[0];

@@ -89,6 +89,7 @@ export async function receiveInboundText(
       decision,
       officeDay: officeDayOr(settings.timezone, now),
       sentAt: sentAt(text.sentAt, now).toISOString(),
+      eventText: settings.eventsIncludeText,
     },
     pendingLog,
   );

@@ -20,6 +20,8 @@ export interface PracticeSettings {
    * 'advanced' with Advanced Opt-Out (Twilio reports what it handled in OptOutType). Absent means 'default'.
    */
   twilioKeywordHandling?: TwilioKeywordHandling;
+  /** Whether `sms.received` events carry the message text (voip_settings.events_include_text). */
+  eventsIncludeText?: boolean;
 }
 
 export type TwilioKeywordHandling = 'default' | 'advanced';
@@ -35,6 +37,7 @@ interface SettingsRow {
   emergency_line: string | null;
   address: string | null;
   twilio_keyword_handling?: string | null;
+  events_include_text?: boolean;
 }
 
 /** Used when even the default row is missing, so a call is still answered sensibly. */
@@ -89,7 +92,7 @@ export function clearPracticeSettingsCache(): void {
 async function fetchSettings(db: Queryable, provider: string, number: string): Promise<PracticeSettings> {
   const { rows } = await db.query<SettingsRow>(
     `SELECT practice_name, timezone, weekly_hours, holidays, auto_reply_enabled, missed_call_text_back,
-            office_line, emergency_line, address, twilio_keyword_handling
+            office_line, emergency_line, address, twilio_keyword_handling, events_include_text
      FROM voip_settings
      WHERE (provider IN ($1, 'any') AND phone_number = $2) OR (provider = 'any' AND phone_number = '*')
      ORDER BY (phone_number = '*'), (provider = 'any')
@@ -109,5 +112,6 @@ async function fetchSettings(db: Queryable, provider: string, number: string): P
     emergencyLine: row.emergency_line,
     address: row.address,
     twilioKeywordHandling: row.twilio_keyword_handling === 'advanced' ? 'advanced' : 'default',
+    eventsIncludeText: row.events_include_text === true,
   };
 }

@@ -98,6 +98,7 @@ describe('an emergency text', () => {
     await invoke(twilioSmsIncoming, textFrom(PATIENT, EMERGENCY_WORDS));
     await relayAndSend();
     await testDb.db.query(`UPDATE voip_settings SET alert_detail = 'full', events_include_text = true`);
+    clearPracticeSettingsCache(); // a container reads settings again within a minute
     await invoke(twilioSmsIncoming, textFrom('+14155550124', `${EMERGENCY_WORDS} again`));
     await relayAndSend();
 
