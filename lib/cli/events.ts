@@ -4,14 +4,14 @@ import { eventsSince, recentEvents, type StoredEvent } from '../events/read.js';
 /** One line per event: JSON (`--json`, the event as published) or a short human line. */
 export function formatEvent(event: StoredEvent, json: boolean): string {
   if (json) {
-    const { recorded_at: _recorded, published_at: _published, ...published } = event;
-    return JSON.stringify(published);
+    const { recorded_at: _recorded, published: _published, ...asPublished } = event;
+    return JSON.stringify(asPublished);
   }
   const detail = Object.entries(event.detail)
     .filter(([, value]) => value !== null && value !== undefined && typeof value !== 'object')
     .map(([key, value]) => `${key}=${value}`)
     .join(' ');
-  const state = event.published_at ? '' : ' (unpublished)';
+  const state = event.published ? '' : ' (unpublished)';
   return `${event.time}  ${event.type.padEnd(23)}  ${event.provider.padEnd(6)}  ${event.practice_number}  ${detail}${state}`;
 }
 

@@ -3,22 +3,23 @@ import { type DomainEvent, type EventRow, toDomainEvent } from './types.js';
 
 export interface StoredEvent extends DomainEvent {
   recorded_at: string;
-  published_at: string | null;
+  /** On the bus already (at or before the relay's cursor, and not waiting to be offered again). */
+  published: boolean;
 }
 
 /** Events recorded after `since` (oldest first), at most `limit`: what `cli events` prints and follows. */
 export async function eventsSince(db: Queryable, since: Date, limit = 200): Promise<StoredEvent[]> {
-  const { rows } = await db.query<
-    EventRow & { recorded_at: Date | string; published_at: Date | string | null }
-  >(
-    `SELECT id, type, version, time, provider, practice_number, detail, recorded_at, published_at
-     FROM events WHERE recorded_at > $1 ORDER BY recorded_at, id LIMIT $2`,
+  const { rows } = await db.query<EventRow & { recorded_at: Date | string; published: boolean }>(
+    `SELECT e.id, e.type, e.version, e.time, e.provider, e.practice_number, e.detail, e.recorded_at,
+       (e.tx, e.id) <= (c.tx, c.event_id) AND NOT EXISTS (SELECT 1 FROM event_retries r WHERE r.event_id = e.id)
+         AS published
+     FROM events e, event_cursor c WHERE e.recorded_at > $1 ORDER BY e.recorded_at, e.id LIMIT $2`,
     [since, limit],
   );
-  return rows.map((row) => ({
+  return rows.map(({ published, ...row }) => ({
     ...toDomainEvent(row),
     recorded_at: new Date(row.recorded_at).toISOString(),
-    published_at: row.published_at ? new Date(row.published_at).toISOString() : null,
+    published,
   }));
 }
 

@@ -82,7 +82,7 @@ describe.skipIf(unavailable)(title, () => {
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1000)) {
       await runRelay(webhookDb, { bus, escalationSeconds: 600, untilMs: 0 });
       const waiting = await admin.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM events WHERE published_at IS NULL',
+        'SELECT count(*)::int AS n FROM unpublished_events',
       );
       if (waiting.rows[0]!.n === 0) break;
     }
@@ -91,7 +91,7 @@ describe.skipIf(unavailable)(title, () => {
     expect(jobs.length).toBeGreaterThan(0);
     const received = await admin.query<{ message_id: string; n: number; unpublished: number }>(
       `SELECT m.provider_message_id AS message_id, count(e.id)::int AS n,
-         count(e.id) FILTER (WHERE e.published_at IS NULL)::int AS unpublished
+         count(e.id) FILTER (WHERE e.id IN (SELECT id FROM unpublished_events))::int AS unpublished
        FROM sms_messages m LEFT JOIN events e ON e.type = 'sms.received' AND (e.detail->>'message_id')::bigint = m.id
        WHERE m.direction = 'inbound' GROUP BY 1`,
     );

@@ -17,6 +17,7 @@ import {
   useConfig,
 } from '../../support/config.js';
 import { serverUrl, useTestDb } from '../../support/db.js';
+import { eventsSettled } from '../../support/publishing.js';
 import { invoke } from '../../support/events.js';
 import { twilioSmsIncomingEvent, twilioSmsIncomingParams } from '../../support/twilio.js';
 import {
@@ -54,6 +55,7 @@ const asSqs = (bodies: unknown[]): SQSEvent => ({
 
 /** What the relay and the outbound worker do: publish waiting events (the subscriber alerts), send the texts. */
 async function relayAndSend() {
+  await eventsSettled(testDb.db);
   await publishEvents(testDb.db, localEventBus);
   const jobs = localQueues.drain('outboundSms');
   if (jobs.length) await outboundWorker(asSqs(jobs));

@@ -23,8 +23,8 @@ export async function seedOnCall(
 }
 
 export async function eventsOf(db: Queryable, type: string) {
-  const { rows } = await db.query<{ id: string; detail: Record<string, unknown>; published_at: Date | null }>(
-    'SELECT id, detail, published_at FROM events WHERE type = $1 ORDER BY recorded_at',
+  const { rows } = await db.query<{ id: string; detail: Record<string, unknown> }>(
+    'SELECT id, detail FROM events WHERE type = $1 ORDER BY recorded_at',
     [type],
   );
   return rows;
