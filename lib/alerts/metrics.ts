@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Queryable } from '../db/index.js';
 import { gaugeMetric } from '../observability.js';
 
@@ -15,7 +14,6 @@ export async function undeliveredAlerts(db: Queryable): Promise<number> {
          OR (a.status = 'pending' AND coalesce(m.send_after, a.created_at) < now() - interval '5 minutes'))`,
   );
   const count = Number(rows[0]?.n ?? 0);
-  // gaugeMetric's unit parameter takes its type from its default (seconds): widened here.
-  gaugeMetric('AlertsUndelivered', count, MetricUnit.Count as never);
+  gaugeMetric('AlertsUndelivered', count, 'Count');
   return count;
 }
