@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'pedro-webhooks';
 
@@ -8,39 +9,34 @@ export const logger = new Logger({ serviceName });
 /** CloudWatch namespace of the EMF metrics the dashboard and alarms read. */
 const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'PedroWebhooks';
 
-export type MetricUnit = 'Count' | 'Seconds';
-
-/** Metrics switched off (the local gateway, tests): nothing is written. */
-const disabled = () => process.env.POWERTOOLS_METRICS_DISABLED === 'true';
+// One Metrics object per set of dimensions, created once per container: building one reads the environment
+// each time, which costs more than the count itself on the hot path.
+const byDimensions = new Map<string, Metrics>();
 
 /**
- * One metric as a CloudWatch embedded-metric-format line on stdout, which CloudWatch Logs turns into the metric.
- * Every metric here is published the moment it happens, with its own dimensions (plus `service`), so this is all
- * of EMF the functions need: written directly rather than through a metrics client and its buffering. stdout,
- * not console.log, which Lambda prefixes and would make the line unreadable as EMF.
+ * Metrics switched off (the local gateway, tests): read once, at the first metric (after `npm start` has set its
+ * environment), since Powertools reads the environment again on every metric it adds.
  */
-function publish(name: string, unit: MetricUnit, value: number, dimensions: Record<string, string>): void {
-  if (disabled()) return;
-  const values = { service: serviceName, ...dimensions };
-  const line = {
-    _aws: {
-      Timestamp: Date.now(),
-      CloudWatchMetrics: [
-        { Namespace: namespace, Dimensions: [Object.keys(values)], Metrics: [{ Name: name, Unit: unit }] },
-      ],
-    },
-    ...values,
-    [name]: value,
-  };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
+let metricsDisabled: boolean | undefined;
+const disabled = () => (metricsDisabled ??= process.env.POWERTOOLS_METRICS_DISABLED === 'true');
 
-/** One count with its own dimensions, published at once. */
+/** One count with its own dimensions, published at once as a CloudWatch EMF line. */
 export function countMetric(name: string, dimensions: Record<string, string> = {}, value = 1): void {
-  publish(name, 'Count', value, dimensions);
+  if (disabled()) return;
+  const key = JSON.stringify(dimensions);
+  let emitter = byDimensions.get(key);
+  if (!emitter) {
+    emitter = new Metrics({ serviceName, namespace, defaultDimensions: dimensions });
+    if (byDimensions.size < 1000) byDimensions.set(key, emitter);
+  }
+  emitter.addMetric(name, MetricUnit.Count, value);
+  emitter.publishStoredMetrics();
 }
 
 /** One measured value (a backlog's age, say) with no dimensions, published at once. */
-export function gaugeMetric(name: string, value: number, unit: MetricUnit = 'Seconds'): void {
-  publish(name, unit, value, {});
+export function gaugeMetric(name: string, value: number, unit = MetricUnit.Seconds): void {
+  if (disabled()) return;
+  const emitter = new Metrics({ serviceName, namespace });
+  emitter.addMetric(name, unit, value);
+  emitter.publishStoredMetrics();
 }

@@ -1,3 +1,4 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Queryable } from '../db/index.js';
 import { gaugeMetric } from '../observability.js';
 
@@ -14,6 +15,7 @@ export async function undeliveredAlerts(db: Queryable): Promise<number> {
          OR (a.status = 'pending' AND coalesce(m.send_after, a.created_at) < now() - interval '5 minutes'))`,
   );
   const count = Number(rows[0]?.n ?? 0);
-  gaugeMetric('AlertsUndelivered', count, 'Count');
+  // gaugeMetric's unit parameter takes its type from its default (seconds): widened here.
+  gaugeMetric('AlertsUndelivered', count, MetricUnit.Count as never);
   return count;
 }

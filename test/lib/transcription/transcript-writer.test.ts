@@ -1,3 +1,4 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LanguageCode } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -7,7 +8,6 @@ import type { TranscribeJobStateChange } from '../../../lib/transcription/index.
 import { type LocalS3, startLocalS3, transcribeStandIn } from '../../support/aws.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
-import { captureMetrics } from '../../support/metrics.js';
 import { fakeSid } from '../../support/twilio.js';
 import { insertRecording, transcriptionRow } from '../recordings/factories.js';
 
@@ -59,6 +59,8 @@ const completedJob = (key: string, language: LanguageCode = 'es-US') => ({
   Transcript: { RedactedTranscriptFileUri: `https://s3.us-east-1.amazonaws.com/${BUCKET}/${key}` },
 });
 
+const metricNames = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.map((call) => call[0]);
+
 beforeAll(async () => {
   s3 = await startLocalS3([BUCKET]);
   process.env.S3_ENDPOINT = s3.endpoint;
@@ -80,7 +82,7 @@ describe('transcript writer', () => {
     const { recordingId, jobName, outputKey } = await voicemail();
     await putTranscript(outputKey, 'Hola, necesito una cita para [PII] el martes.');
     transcribe.seedJob(jobName, completedJob(outputKey));
-    const metrics = captureMetrics();
+    const added = vi.spyOn(Metrics.prototype, 'addMetric');
 
     // Act
     const result = await handler(stateChange(jobName, 'COMPLETED'));
@@ -95,7 +97,7 @@ describe('transcript writer', () => {
       caller_number: '+14155550123',
     });
     expect(row!.call_id).not.toBeNull();
-    expect(metrics.names()).toContain('TranscriptionCompleted');
+    expect(metricNames(added)).toContain('TranscriptionCompleted');
     const { rows } = await testDb.db.query<{ caller_number: string; text: string }>(
       'SELECT caller_number, text FROM transcription_calls WHERE recording_id = $1',
       [recordingId],
@@ -106,7 +108,7 @@ describe('transcript writer', () => {
   it('records the failure reason of a failed job', async () => {
     // Prepare
     const { recordingId, jobName } = await voicemail();
-    const metrics = captureMetrics();
+    const added = vi.spyOn(Metrics.prototype, 'addMetric');
 
     // Act
     const result = await handler(stateChange(jobName, 'FAILED', 'The media file is too short.'));
@@ -118,7 +120,7 @@ describe('transcript writer', () => {
       failure_reason: 'The media file is too short.',
       text: null,
     });
-    expect(metrics.names()).toContain('TranscriptionFailed');
+    expect(metricNames(added)).toContain('TranscriptionFailed');
   });
 
   it('asks Transcribe for the reason when the event has none', async () => {
