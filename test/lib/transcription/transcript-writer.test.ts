@@ -1,4 +1,3 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LanguageCode } from '@aws-sdk/client-transcribe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -8,6 +7,7 @@ import type { TranscribeJobStateChange } from '../../../lib/transcription/index.
 import { type LocalS3, startLocalS3, transcribeStandIn } from '../../support/aws.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
+import { countedMetrics } from '../../support/metrics.js';
 import { fakeSid } from '../../support/twilio.js';
 import { insertRecording, transcriptionRow } from '../recordings/factories.js';
 
@@ -59,8 +59,6 @@ const completedJob = (key: string, language: LanguageCode = 'es-US') => ({
   Transcript: { RedactedTranscriptFileUri: `https://s3.us-east-1.amazonaws.com/${BUCKET}/${key}` },
 });
 
-const metricNames = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.map((call) => call[0]);
-
 beforeAll(async () => {
   s3 = await startLocalS3([BUCKET]);
   process.env.S3_ENDPOINT = s3.endpoint;
@@ -82,7 +80,7 @@ describe('transcript writer', () => {
     const { recordingId, jobName, outputKey } = await voicemail();
     await putTranscript(outputKey, 'Hola, necesito una cita para [PII] el martes.');
     transcribe.seedJob(jobName, completedJob(outputKey));
-    const added = vi.spyOn(Metrics.prototype, 'addMetric');
+    const metricNames = countedMetrics();
 
     // Act
     const result = await handler(stateChange(jobName, 'COMPLETED'));
@@ -97,7 +95,7 @@ describe('transcript writer', () => {
       caller_number: '+14155550123',
     });
     expect(row!.call_id).not.toBeNull();
-    expect(metricNames(added)).toContain('TranscriptionCompleted');
+    expect(metricNames()).toContain('TranscriptionCompleted');
     const { rows } = await testDb.db.query<{ caller_number: string; text: string }>(
       'SELECT caller_number, text FROM transcription_calls WHERE recording_id = $1',
       [recordingId],
@@ -108,7 +106,7 @@ describe('transcript writer', () => {
   it('records the failure reason of a failed job', async () => {
     // Prepare
     const { recordingId, jobName } = await voicemail();
-    const added = vi.spyOn(Metrics.prototype, 'addMetric');
+    const metricNames = countedMetrics();
 
     // Act
     const result = await handler(stateChange(jobName, 'FAILED', 'The media file is too short.'));
@@ -120,7 +118,7 @@ describe('transcript writer', () => {
       failure_reason: 'The media file is too short.',
       text: null,
     });
-    expect(metricNames(added)).toContain('TranscriptionFailed');
+    expect(metricNames()).toContain('TranscriptionFailed');
   });
 
   it('asks Transcribe for the reason when the event has none', async () => {

@@ -1,4 +1,3 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sendStoredText } from '../../../lib/messages/send.js';
 import { logger } from '../../../lib/observability.js';
@@ -7,6 +6,7 @@ import { voipmsTextSender } from '../../../lib/voipms/text-sender.js';
 import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
+import { countedMetrics } from '../../support/metrics.js';
 import { DID, DID_E164, PATIENT, PATIENT_E164 } from './factories.js';
 
 const testDb = useTestDb();
@@ -179,14 +179,14 @@ describe('sending a stored VoIP.ms text', () => {
   ])('permanent %s: row failed with the status, metric counted, no throw', async (status) => {
     const job = await pendingReply();
     fake.failWith('sendSMS', status, 1);
-    const counted = vi.spyOn(Metrics.prototype, 'addMetric');
+    const metricNames = countedMetrics();
     const logged = [vi.spyOn(logger, 'error'), vi.spyOn(logger, 'warn'), vi.spyOn(logger, 'info')];
 
     const result = await send(job);
 
     expect(result).toBe('failed');
     expect(await row(job.messageId)).toMatchObject({ status: 'failed', error_code: status });
-    expect(counted.mock.calls.map(([name]) => name)).toEqual(['OutboundSmsFailed']);
+    expect(metricNames()).toEqual(['OutboundSmsFailed']);
     const written = JSON.stringify(logged.flatMap((spy) => spy.mock.calls));
     expect(written).toContain(status);
     expect(written).not.toContain(fake.password);
