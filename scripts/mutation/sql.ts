@@ -52,7 +52,11 @@ const CALL_TESTS = [
 ];
 
 export const sqlTargets: SqlTarget[] = [
-  { file: 'lib/messages/status.ts', regions: sqlTemplates, tests: [RULES] },
+  {
+    file: 'migrations/1732500009704_message-status-steps.sql',
+    regions: functionBodies('store_message_status'),
+    tests: [RULES, 'test/functions/twilio-sms-status.test.ts'],
+  },
   {
     file: 'lib/voipms/calls.ts',
     regions: sqlTemplates,
