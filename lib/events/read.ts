@@ -26,7 +26,8 @@ export async function eventsSince(db: Queryable, since: Date, limit = 200): Prom
 /** The most recent `limit` events, oldest first. */
 export async function recentEvents(db: Queryable, limit = 20): Promise<StoredEvent[]> {
   const { rows } = await db.query<{ recorded_at: Date | string }>(
-    'SELECT recorded_at FROM events ORDER BY recorded_at DESC LIMIT 1 OFFSET $1',
+    // Newest by transaction (an index scan backwards), which is the order they were recorded in.
+    'SELECT recorded_at FROM events ORDER BY tx DESC, id DESC LIMIT 1 OFFSET $1',
     [Math.max(0, limit - 1)],
   );
   const from = rows[0] ? new Date(new Date(rows[0].recorded_at).getTime() - 1) : new Date(0);

@@ -60,8 +60,25 @@ export interface PendingLog {
   written: boolean;
 }
 
+/** A statement that is one function call and nothing else: `SELECT <columns> FROM f($1, …)`, maybe aliased. */
+const ONE_FUNCTION_CALL = /^\s*SELECT\s[\w\s,]+\sFROM\s+\w+\((?:\s*\$\d+\s*,?)*\)(?:\s+AS)?(?:\s+\w+)?\s*$/i;
+
 /**
- * The database, with the request's pending log row prefixed to its first statement as a CTE. The row is handed
+ * The statement with the log row added: a statement that is one function call (the hot paths' statements) gets
+ * `write_webhook_log(…)` as a second function in its FROM list, cheap to plan; any other gets the INSERT as a
+ * data-modifying CTE. Either way Postgres runs it with the statement, in the same transaction.
+ */
+export function withLogRow(text: string, offset: number): string {
+  if (ONE_FUNCTION_CALL.test(text)) {
+    const p = Array.from({ length: 12 }, (_, i) => `$${offset + i + 1}`).join(', ');
+    return `${text.trimEnd()}, write_webhook_log(${p}) AS __webhook_log`;
+  }
+  const log = `__webhook_log AS (${insertSql(offset)})`;
+  return /^\s*WITH\s/i.test(text) ? text.replace(/^\s*WITH\s/i, `WITH ${log}, `) : `WITH ${log} ${text}`;
+}
+
+/**
+ * The database, with the request's pending log row added to its first statement (withLogRow). The row is handed
  * in by the route (RouteContext.pendingLog) rather than found in an AsyncLocalStorage: on Node 20 and 22 one
  * AsyncLocalStorage in use puts an async hook on every promise of the process, a cost on every request.
  */
@@ -71,11 +88,10 @@ export function carryingPendingLog(db: Db, pending: PendingLog | undefined): Db 
     async query<R>(text: string, params: readonly unknown[] = []) {
       if (pending.written) return target.query<R>(text, params);
       pending.row.duration_ms = Math.round((performance.now() - pending.started) * 100) / 100;
-      const log = `__webhook_log AS (${insertSql(params.length)})`;
-      const prefixed = /^\s*WITH\s/i.test(text)
-        ? text.replace(/^\s*WITH\s/i, `WITH ${log}, `)
-        : `WITH ${log} ${text}`;
-      const result = await target.query<R>(prefixed, [...params, ...insertParams(pending.row)]);
+      const result = await target.query<R>(withLogRow(text, params.length), [
+        ...params,
+        ...insertParams(pending.row),
+      ]);
       pending.written = true;
       return result;
     },

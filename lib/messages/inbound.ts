@@ -67,7 +67,8 @@ export const recordInboundSms = defineAction(
       reply_intent: string | null;
       reply_status: string | null;
     }>(
-      'SELECT * FROM store_inbound_sms($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)',
+      `SELECT stored, reply_id, reply_body, reply_intent, reply_status
+       FROM store_inbound_sms($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
       [
         event.provider,
         event.providerMessageId,

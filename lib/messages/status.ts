@@ -40,7 +40,7 @@ export function voipmsCarrierStatus(
 export const recordMessageStatus = defineAction('messages.status', async (db, event: MessageStatusEvent) => {
   const optedOut = event.errorCode !== undefined && OPTED_OUT_ERRORS.has(event.errorCode);
   const { rows } = await db.query<{ changed: number }>(
-    'SELECT store_message_status($1, $2, $3, $4, $5, $6, $7, $8) AS changed',
+    'SELECT changed FROM store_message_status($1, $2, $3, $4, $5, $6, $7, $8) AS changed',
     [
       event.provider,
       event.providerMessageId,

@@ -56,7 +56,7 @@ describe('Postgres round trips per webhook', () => {
   it('a status callback costs one statement, log row included', async () => {
     expect((await invoke(smsStatus, twilioSmsStatusEvent())).statusCode).toBe(204);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatch(/INSERT INTO webhook_logs/);
+    expect(sent[0]).toMatch(/write_webhook_log\(/);
     const logs = await testDb.db.query(
       "SELECT status_code FROM webhook_logs WHERE endpoint = '/webhooks/twilio/sms/status'",
     );
