@@ -63,15 +63,32 @@ export interface PendingLog {
 /** A statement that is one function call and nothing else: `SELECT <columns> FROM f($1, …)`, maybe aliased. */
 const ONE_FUNCTION_CALL = /^\s*SELECT\s[\w\s,]+\sFROM\s+\w+\((?:\s*\$\d+\s*,?)*\)(?:\s+AS)?(?:\s+\w+)?\s*$/i;
 
+const withLogRowCache = new Map<string, string>();
+
+/** The output column of write_webhook_log: present in a row when the log row was written with it. */
+const LOGGED = '__webhook_logged';
+
 /**
  * The statement with the log row added: a statement that is one function call (the hot paths' statements) gets
- * `write_webhook_log(…)` as a second function in its FROM list, cheap to plan; any other gets the INSERT as a
+ * `write_webhook_log(…)` in its select list, cheap to plan and run once the function has returned its row (so
+ * the log row's key is not held while the function waits on a lock); any other gets the INSERT as a
  * data-modifying CTE. Either way Postgres runs it with the statement, in the same transaction.
  */
 export function withLogRow(text: string, offset: number): string {
+  const key = `${offset}:${text}`;
+  let statement = withLogRowCache.get(key);
+  if (statement === undefined) {
+    statement = addLogRow(text, offset);
+    // Statements are the code's own constants: a handful, kept for the container's life.
+    if (withLogRowCache.size < 200) withLogRowCache.set(key, statement);
+  }
+  return statement;
+}
+
+function addLogRow(text: string, offset: number): string {
   if (ONE_FUNCTION_CALL.test(text)) {
     const p = Array.from({ length: 12 }, (_, i) => `$${offset + i + 1}`).join(', ');
-    return `${text.trimEnd()}, write_webhook_log(${p}) AS __webhook_log`;
+    return text.replace(/\sFROM\s/i, `, write_webhook_log(${p}) AS ${LOGGED} FROM `);
   }
   const log = `__webhook_log AS (${insertSql(offset)})`;
   return /^\s*WITH\s/i.test(text) ? text.replace(/^\s*WITH\s/i, `WITH ${log}, `) : `WITH ${log} ${text}`;
@@ -88,11 +105,15 @@ export function carryingPendingLog(db: Db, pending: PendingLog | undefined): Db 
     async query<R>(text: string, params: readonly unknown[] = []) {
       if (pending.written) return target.query<R>(text, params);
       pending.row.duration_ms = Math.round((performance.now() - pending.started) * 100) / 100;
-      const result = await target.query<R>(withLogRow(text, params.length), [
-        ...params,
-        ...insertParams(pending.row),
-      ]);
-      pending.written = true;
+      const statement = withLogRow(text, params.length);
+      const result = await target.query<R>(statement, [...params, ...insertParams(pending.row)]);
+      if (!statement.includes(LOGGED)) {
+        pending.written = true;
+        return result;
+      }
+      // The select-list form writes the row with each result row: none came back, none was written.
+      pending.written = result.rows.length > 0;
+      for (const row of result.rows) delete (row as Record<string, unknown>)[LOGGED];
       return result;
     },
   });

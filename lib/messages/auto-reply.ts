@@ -101,34 +101,45 @@ function statusFor(settings: PracticeSettings, now: Date): OfficeStatus {
  *   nothing at all; rate limits and the daily cap are enforced by the database when the reply is stored.
  */
 export function decideAutoReply(input: AutoReplyInput): AutoReplyDecision {
-  return { subscribed: choose(input, false), optedOut: choose(input, true) };
+  const trimmed = input.text.trim();
+  const shared: SharedFacts = {
+    singleWord: SINGLE_WORD.test(trimmed) ? trimmed.toUpperCase() : null,
+    twilio: handledByTwilio(input),
+    silent:
+      !isTextableNumber(input.fromNumber) ||
+      input.fromNumber === input.toNumber ||
+      (input.ownNumbers ?? []).includes(input.fromNumber),
+  };
+  return { subscribed: choose(input, false, shared), optedOut: choose(input, true, shared) };
 }
 
-function choose(input: AutoReplyInput, optedOut: boolean): ReplyChoice {
+/** What does not depend on the sender's opt-out state, worked out once for both choices. */
+interface SharedFacts {
+  /** The whole text in capitals when it is one word (kept as the opt-out keyword). */
+  singleWord: string | null;
+  twilio: TwilioHandled | null;
+  /** Never answered: short codes, alphanumeric senders, our own numbers. */
+  silent: boolean;
+}
+
+function choose(input: AutoReplyInput, optedOut: boolean, shared: SharedFacts): ReplyChoice {
   const { intent, language } = classify(input.text, {
     rules: input.rules as IntentRule[] | undefined,
     optedOut,
   });
-  const trimmed = input.text.trim();
-  const keyword = SINGLE_WORD.test(trimmed) ? trimmed.toUpperCase() : intent;
+  const keyword = shared.singleWord ?? intent;
   const base = { language, keyword: null, confirmation: false } as const;
 
-  const twilio = handledByTwilio(input);
-  // Twilio has already answered and (un)blocked the number; we only mirror the state.
-  const twilioKeyword = SINGLE_WORD.test(trimmed) ? trimmed.toUpperCase() : twilio;
+  const { twilio } = shared;
+  const twilioKeyword = shared.singleWord ?? twilio;
   if (twilio === 'STOP')
     return { ...base, intent: 'opt_out', reply: null, opt_out: 'out', keyword: twilioKeyword };
   if (twilio === 'START')
     return { ...base, intent: 'opt_in', reply: null, opt_out: 'in', keyword: twilioKeyword };
   if (twilio === 'HELP') return { ...base, intent: 'help', reply: null, opt_out: null };
-  // An OptOutType we do not know: Twilio dealt with it somehow; answering could double its reply.
   if (input.optOutType?.trim()) return { ...base, intent, reply: null, opt_out: null };
 
-  const silent =
-    !isTextableNumber(input.fromNumber) ||
-    input.fromNumber === input.toNumber ||
-    (input.ownNumbers ?? []).includes(input.fromNumber);
-  const text = (which: Intent) => (silent ? null : compose(input, which, language));
+  const text = (which: Intent) => (shared.silent ? null : compose(input, which, language));
 
   if (intent === 'opt_out' || intent === 'opt_in') {
     const opt_out = intent === 'opt_out' ? 'out' : 'in';

@@ -32,10 +32,10 @@ const logRows = async () =>
   ).rows;
 
 describe('the pending log row', () => {
-  it('joins a statement that is one function call as a second function, and any other as a CTE', () => {
+  it('joins the select list of a statement that is one function call, and any other statement as a CTE', () => {
     expect(withLogRow('SELECT changed FROM store_message_status($1, $2) AS changed', 2)).toBe(
-      'SELECT changed FROM store_message_status($1, $2) AS changed, write_webhook_log($3, $4, $5, $6, $7, $8, $9, ' +
-        '$10, $11, $12, $13, $14) AS __webhook_log',
+      'SELECT changed, write_webhook_log($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS __webhook_logged ' +
+        'FROM store_message_status($1, $2) AS changed',
     );
     expect(withLogRow('UPDATE calls SET status = $1', 1)).toMatch(
       /^WITH __webhook_log AS \(INSERT INTO webhook_logs/,
@@ -43,6 +43,23 @@ describe('the pending log row', () => {
     expect(withLogRow('WITH x AS (SELECT 1) SELECT * FROM x', 0)).toMatch(
       /^WITH __webhook_log AS \(INSERT INTO webhook_logs[\s\S]*\), x AS \(SELECT 1\) SELECT \* FROM x$/,
     );
+  });
+
+  it('is written by a later statement when the function call returned no row', async () => {
+    // Prepare
+    const log = pending('req-empty');
+    const db = carryingPendingLog(testDb.db, log);
+
+    // Act
+    const first = await db.query('SELECT m FROM regexp_matches($1, $2) AS m', ['abc', 'x']);
+    expect(withLogRow('SELECT m FROM regexp_matches($1, $2) AS m', 2)).toContain('write_webhook_log(');
+    const writtenAfterFirst = log.written;
+    await db.query('SELECT count(*)::int AS n FROM calls WHERE status = $1', ['busy']);
+
+    // Assess
+    expect(first.rows).toEqual([]);
+    expect(writtenAfterFirst).toBe(false);
+    expect(await logRows()).toEqual([{ request_id: 'req-empty', status_code: 204 }]);
   });
 
   it.each([
@@ -59,6 +76,7 @@ describe('the pending log row', () => {
 
     // Assess
     expect(first.rows).toHaveLength(1);
+    expect(Object.keys(first.rows[0]!)).not.toContain('__webhook_logged');
     expect(withLogRow(text, params.length)).toContain(
       text.includes('message_status_rank') ? 'write_webhook_log(' : 'INSERT INTO webhook_logs',
     );
