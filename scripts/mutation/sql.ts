@@ -65,9 +65,10 @@ export const sqlTargets: SqlTarget[] = [
   },
   { file: 'lib/calls/status.ts', regions: sqlTemplates, tests: CALL_TESTS },
   {
-    file: 'migrations/1732500008001_follow-ups.sql',
+    file: 'migrations/1732500009502_inbound-sms-events.sql',
     regions: functionBodies('store_inbound_sms'),
     tests: [
+      'test/lib/messages/inbound-statement.test.ts',
       'test/lib/messages/reply-budget.test.ts',
       'test/functions/twilio-sms-incoming.test.ts',
       'test/functions/voipms-sms-incoming.test.ts',
