@@ -18,7 +18,8 @@ export default {
   // Re-runs only test the mutants whose code or covering tests changed since the last run.
   incremental: true,
   incrementalFile: `reports/mutation/${room.name}.incremental.json`,
-  reporters: ['clear-text', 'json'],
+  // progress-append-only: a line every few seconds, readable in a log of a long run.
+  reporters: ['clear-text', 'json', 'progress-append-only'],
   jsonReporter: { fileName: `reports/mutation/${room.name}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false },
   ignorePatterns: ['.data', '.serverless', '.esbuild', 'reports', 'bench/results*.json', 'coverage', '.stryker-tmp*'],

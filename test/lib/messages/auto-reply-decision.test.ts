@@ -47,6 +47,14 @@ describe('what Twilio has already answered is mirrored, never answered again', (
     });
   });
 
+  it('OptOutType HELP on a text we would read otherwise (a keyword of the number’s own): still help, unanswered', () => {
+    expect(subscribed({ text: 'what time do you open?', optOutType: 'help' })).toMatchObject({
+      intent: 'help',
+      reply: null,
+      opt_out: null,
+    });
+  });
+
   it('OptOutType HELP: Twilio answered it, so we do not', () => {
     expect(subscribed({ text: 'help me please', optOutType: 'HELP' })).toMatchObject({
       intent: 'help',
@@ -85,6 +93,17 @@ describe('what Twilio has already answered is mirrored, never answered again', (
       opt_out: 'out',
       confirmation: true,
       reply: expect.stringMatching(/Bright Smiles/),
+    });
+  });
+
+  it('an opt-out we confirm records the single word sent, in capitals, as its keyword', () => {
+    expect(subscribed({ provider: 'voipms', text: ' alto ' })).toMatchObject({
+      opt_out: 'out',
+      keyword: 'ALTO',
+    });
+    expect(subscribed({ provider: 'voipms', text: 'please stop texting me' })).toMatchObject({
+      opt_out: 'out',
+      keyword: 'opt_out',
     });
   });
 

@@ -153,13 +153,14 @@ describe('the inbound-text statement', () => {
       expect(handedOn()).toEqual([{ provider: 'voipms', messageId: Number(reply!.id) }]);
     });
 
-    it('a text with nothing to say gets no reply row and spends no budget', async () => {
+    it('a text with nothing to say gets no reply row, spends no budget and counts no auto-reply', async () => {
       const result = await receive(
         inbound({ decision: { subscribed: choice({ reply: null }), optedOut: choice({ reply: null }) } }),
       );
       expect(result).toEqual({ stored: true, reply: null });
       expect(await replies()).toEqual([]);
       expect(await budget()).toEqual([]);
+      expect(vi.mocked(countMetric).mock.calls).toEqual([]);
     });
 
     it('a STOP from a sender we never answer records the opt-out and stores no reply', async () => {

@@ -34,6 +34,31 @@ describe('a delivery receipt', () => {
     expect(await optOuts()).toEqual([]);
   });
 
+  it('for a reply answered in TwiML (?reply=) updates the stored reply, keeping one row per real message', async () => {
+    const inboundSid = `SM${'2'.repeat(32)}`;
+    const replySid = `SM${'3'.repeat(32)}`;
+    await testDb.db.query(
+      `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status)
+       VALUES ('twilio', $1, 'outbound', $2, $3, 'We open at 8.', 'queued')`,
+      [`reply:${inboundSid}`, PRACTICE, PATIENT],
+    );
+
+    await recordMessageStatus.run(testDb.db, {
+      provider: 'twilio',
+      providerMessageId: replySid,
+      status: 'delivered',
+      fromNumber: PRACTICE,
+      toNumber: PATIENT,
+      replyTo: inboundSid,
+    });
+
+    expect(
+      (await testDb.db.query('SELECT provider_message_id, status, provider_sent_ids FROM sms_messages')).rows,
+    ).toEqual([
+      { provider_message_id: `reply:${inboundSid}`, status: 'delivered', provider_sent_ids: [replySid] },
+    ]);
+  });
+
   it('counts what it changed: a new receipt one row, a stale one none', async () => {
     const first = await recordMessageStatus.run(testDb.db, {
       provider: 'twilio',
