@@ -13,12 +13,13 @@ export default {
   // Module-level constants (a statement's text, a wait in seconds) would run every test of the room for each
   // of their mutants; the SQL step covers the statements.
   ignoreStatic: true,
-  // The machine is shared: two test processes at most.
-  concurrency: 2,
+  // The machine is shared: two test processes at most (MUTATION_CONCURRENCY=1 for one).
+  concurrency: Number(process.env.MUTATION_CONCURRENCY || 2),
   // Re-runs only test the mutants whose code or covering tests changed since the last run.
   incremental: true,
   incrementalFile: `reports/mutation/${room.name}.incremental.json`,
-  reporters: ['clear-text', 'json'],
+  // progress-append-only: a line every few seconds, readable in a log of a long run.
+  reporters: ['clear-text', 'json', 'progress-append-only'],
   jsonReporter: { fileName: `reports/mutation/${room.name}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false },
   ignorePatterns: ['.data', '.serverless', '.esbuild', 'reports', 'bench/results*.json', 'coverage', '.stryker-tmp*'],

@@ -73,6 +73,7 @@ export const sqlTargets: SqlTarget[] = [
     file: 'migrations/1732500009702_inbound-sms-steps.sql',
     regions: functionBodies('store_inbound_sms'),
     tests: [
+      'test/lib/messages/inbound-statement.test.ts',
       'test/lib/messages/reply-budget.test.ts',
       'test/functions/twilio-sms-incoming.test.ts',
       'test/functions/voipms-sms-incoming.test.ts',

@@ -47,6 +47,7 @@ const DATA_TABLES = [
   'transcriptions',
   'webhook_logs',
   'opt_outs',
+  'consent_changes',
   'outbound_guards',
   'sync_state',
   'auto_reply_budget',
