@@ -17,6 +17,7 @@ DECLARE
   v_stray_status text;
   v_stray_error text;
   v_best text;
+  v_best_error text;
   v_changed integer := 0;
 BEGIN
   SELECT id INTO v_reply_id FROM sms_messages
@@ -30,11 +31,19 @@ BEGIN
     WHERE s.provider = p_provider AND s.provider_message_id = p_message_id AND s.direction = 'outbound'
       AND s.body IS NULL AND s.auto_response_intent IS NULL AND s.id <> v_reply_id
     RETURNING s.status, s.error_code INTO v_stray_status, v_stray_error;
-    v_best := CASE WHEN message_status_rank(v_stray_status) > message_status_rank(p_status) THEN v_stray_status
-      ELSE p_status END;
+    -- The earlier receipt's outcome wins a tie: the first final status is the one that stays.
+    IF v_stray_status IS NOT NULL AND message_status_rank(v_stray_status) >= message_status_rank(p_status) THEN
+      v_best := v_stray_status;
+      v_best_error := v_stray_error;
+    ELSE
+      v_best := p_status;
+      v_best_error := p_error;
+    END IF;
+    -- A step forward brings its error code; a receipt that only links another part changes neither.
     UPDATE sms_messages m SET
       status = CASE WHEN message_status_rank(v_best) > message_status_rank(m.status) THEN v_best ELSE m.status END,
-      error_code = coalesce(p_error, v_stray_error, m.error_code),
+      error_code = CASE WHEN message_status_rank(v_best) > message_status_rank(m.status)
+        THEN coalesce(v_best_error, m.error_code) ELSE m.error_code END,
       provider_sent_ids = CASE WHEN m.provider_sent_ids @> ARRAY[p_message_id] THEN m.provider_sent_ids
                                ELSE coalesce(m.provider_sent_ids, '{}') || p_message_id END
     WHERE m.id = v_reply_id AND (message_status_rank(v_best) > message_status_rank(m.status)

@@ -55,7 +55,12 @@ export const sqlTargets: SqlTarget[] = [
   {
     file: 'migrations/1732500009704_message-status-steps.sql',
     regions: functionBodies('store_message_status'),
-    tests: [RULES, 'test/functions/twilio-sms-status.test.ts'],
+    tests: [
+      RULES,
+      'test/lib/messages/reply-receipts.test.ts',
+      'test/lib/messages/status.test.ts',
+      'test/functions/twilio-sms-status.test.ts',
+    ],
   },
   {
     file: 'lib/voipms/calls.ts',
