@@ -143,6 +143,46 @@ describe('a receipt for a stored reply', () => {
     });
   });
 
+  it('linking another part that ended differently at the same rank keeps the reply’s outcome', async () => {
+    await storedReply('delivered', [SENT]);
+    expect(await receipt('undelivered', { providerMessageId: PART, errorCode: '30005' })).toEqual({
+      changed: 1,
+    });
+    expect((await rows())[0]).toMatchObject({
+      status: 'delivered',
+      error_code: null,
+      provider_sent_ids: [SENT, PART],
+    });
+  });
+
+  it('a step forward replaces an error code the reply already had', async () => {
+    await storedReply('sent', [SENT]);
+    await testDb.db.query(`UPDATE sms_messages SET error_code = '30001'`);
+    await receipt('failed', { errorCode: '30007' });
+    expect((await rows())[0]).toMatchObject({ status: 'failed', error_code: '30007' });
+  });
+
+  it('touches no other message: the inbound text, other replies and other receipts stay as they were', async () => {
+    await storedReply('queued');
+    await testDb.db.query(
+      `INSERT INTO sms_messages (provider, provider_message_id, direction, from_number, to_number, body, status,
+         auto_response_intent)
+       VALUES ('twilio', $1, 'inbound', $2, $3, 'When do you open?', 'received', NULL),
+              ('twilio', $4, 'outbound', $3, $2, NULL, 'sent', NULL),
+              ('twilio', $5, 'outbound', $3, $2, 'See you then.', 'delivered', 'hours'),
+              ('voipms', $6, 'outbound', $3, $2, NULL, 'sent', NULL)`,
+      [INBOUND, PATIENT, PRACTICE, `SM${'7'.repeat(32)}`, `reply:SM${'8'.repeat(32)}`, SENT],
+    );
+    const before = await rows();
+
+    await receipt('delivered');
+
+    const after = await rows();
+    expect(after).toHaveLength(before.length);
+    expect(after.slice(1)).toEqual(before.slice(1));
+    expect(after[0]).toMatchObject({ status: 'delivered', provider_sent_ids: [SENT] });
+  });
+
   it('records the opt-out an error 21610 means, whichever path the receipt takes', async () => {
     await storedReply('sent', [SENT]);
     await receipt('undelivered', { errorCode: '21610' });
