@@ -484,5 +484,33 @@ describe('the inbound-text statement', () => {
       );
       expect(await eventTypes()).toEqual(['patient.emergency', 'sms.received']);
     });
+
+    it('patient.emergency says whether the emergency was answered', async () => {
+      const emergency = (reply: string | null) => ({
+        subscribed: choice({ intent: 'emergency', reply }),
+        optedOut: choice({ intent: 'emergency', reply: null }),
+      });
+      await receive(inbound({ decision: emergency('Call 911 or our emergency line.') }));
+      await receive(inbound({ fromNumber: OTHER, decision: emergency(null) }));
+      const details = await rows<{ from: string; auto_replied: boolean }>(
+        `SELECT detail->>'from' AS from, (detail->>'auto_replied')::boolean AS auto_replied
+         FROM events WHERE type = 'patient.emergency' ORDER BY detail->>'from'`,
+      );
+      expect(details).toEqual([
+        { from: PATIENT, auto_replied: true },
+        { from: OTHER, auto_replied: false },
+      ]);
+    });
+  });
+
+  describe('guards the statement keeps whatever the decision says', () => {
+    it('never answers an opted-out sender, even given a reply for them', async () => {
+      await receive(inbound({ decision: stop() }));
+      const answered = await receive(
+        inbound({ decision: { subscribed: choice(), optedOut: choice({ reply: 'Answered anyway?' }) } }),
+      );
+      expect(answered.reply).toBeNull();
+      expect((await replies()).map((reply) => reply.body)).toEqual(['You will get no more texts.']);
+    });
   });
 });
