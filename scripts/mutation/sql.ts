@@ -79,6 +79,7 @@ export const sqlTargets: SqlTarget[] = [
     regions: functionBodies('store_inbound_sms'),
     tests: [
       'test/lib/messages/inbound-statement.test.ts',
+      'test/lib/messages/consent-race.test.ts',
       'test/lib/messages/reply-budget.test.ts',
       'test/functions/twilio-sms-incoming.test.ts',
       'test/functions/voipms-sms-incoming.test.ts',
