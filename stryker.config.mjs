@@ -13,8 +13,8 @@ export default {
   // Module-level constants (a statement's text, a wait in seconds) would run every test of the room for each
   // of their mutants; the SQL step covers the statements.
   ignoreStatic: true,
-  // The machine is shared: two test processes at most.
-  concurrency: 2,
+  // The machine is shared: two test processes at most (MUTATION_CONCURRENCY=1 for one).
+  concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
   // Re-runs only test the mutants whose code or covering tests changed since the last run.
   incremental: true,
   incrementalFile: `reports/mutation/${room.name}.incremental.json`,
