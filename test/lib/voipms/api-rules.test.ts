@@ -500,3 +500,95 @@ describe('recording bytes', () => {
     expect(decodeBase64File(42).length).toBe(0);
   });
 });
+
+describe('more of how calls travel', () => {
+  it('asks for JSON', async () => {
+    const seenHeaders: unknown[] = [];
+    const client = createVoipmsClient({
+      username: 'u',
+      password: 'p',
+      fetch: async (_url, init) => {
+        seenHeaders.push(init?.headers);
+        return new Response('{"status":"success"}');
+      },
+    });
+    await client.callApi('getDIDsInfo');
+    expect(seenHeaders).toEqual([{ accept: 'application/json' }]);
+  });
+
+  it('redacts the password from a failure however it was encoded', async () => {
+    const password = 'p w+&=';
+    const form = new URLSearchParams({ p: password }).toString().slice(2);
+    const { client } = clientWith(
+      [
+        () => {
+          throw new Error(
+            `failed at ?api_password=${form} (or ${encodeURIComponent(password)} or ${password})`,
+          );
+        },
+      ],
+      { password, maxRetries: 0 },
+    );
+    const error = await failure(client.callApi('getCDR'));
+    expect(error.detail).toBe('failed at ?api_password=[redacted] (or [redacted] or [redacted])');
+  });
+
+  it('retries a server error when reading a recording or a DID (reads are safe to repeat)', async () => {
+    const recording = clientWith([http(503), ok({ base64file: Buffer.from('ID3').toString('base64') })], {
+      account: '100000',
+    });
+    const did = clientWith([http(503), ok({ dids: [{ did: '5551234567' }] })]);
+    expect((await recording.client.getCallRecording('R1')).toString()).toBe('ID3');
+    expect(await did.client.getDidInfo('5551234567')).toEqual({ did: '5551234567' });
+    expect([recording.seen.length, did.seen.length]).toEqual([2, 2]);
+  });
+
+  it('names the method and the setting when no recording account is known, and trims a given one', async () => {
+    const { client, seen } = clientWith([ok({ base64file: 'SUQz' })]);
+    const missing = await client.getCallRecording('R1').catch((e: unknown) => e as Error);
+    expect(missing.name).toBe('VoipmsAccountMissingError');
+    expect(missing.message).toBe(
+      'getCallRecording: VoIP.ms requires the account (or sub-account, e.g. 100000 or 100000_VoIP) that holds the ' +
+        'recordings; set VOIPMS_ACCOUNT (param voipmsAccount)',
+    );
+    await client.getCallRecording('R1', { account: ' 100000_A ' });
+    expect(seen[0]!.url.searchParams.get('account')).toBe('100000_A');
+  });
+
+  it('asks for every call type unless told, and stops after 100 full pages', async () => {
+    const { client, seen } = clientWith([ok({ recordings: [{ callrecording: 'x' }] })], { account: '1' });
+    const rows = await client.getCallRecordings({
+      dateFrom: '2024-07-01',
+      dateTo: '2024-07-01',
+      pageSize: 1,
+    });
+    expect(rows).toHaveLength(100);
+    expect(seen).toHaveLength(100);
+    expect(seen[0]!.url.searchParams.get('call_type')).toBe('all');
+  });
+
+  it('puts the media on the first part of a long MMS only, and reports the parts sent before a failure', async () => {
+    const { client, seen } = clientWith([ok({ mms: 1 }), status('invalid_dst')]);
+    const error = await failure(
+      client.sendSms({
+        did: '5551234567',
+        dst: '5559876543',
+        message: 'word '.repeat(500),
+        mediaUrls: ['https://m/1'],
+      }),
+    );
+    expect(seen.map((call) => call.url.searchParams.get('media1'))).toEqual(['https://m/1', null]);
+    expect(error.sentIds).toEqual(['1']);
+    const first = clientWith([status('invalid_dst')]);
+    const none = await failure(first.client.sendSms({ did: '5551234567', dst: '5559876543', message: 'hi' }));
+    expect(none.sentIds).toEqual([]);
+  });
+
+  it('accepts exactly three media', async () => {
+    const { client } = clientWith([ok({ mms: 5 })]);
+    const media = ['https://m/1', 'https://m/2', 'https://m/3'];
+    expect(
+      (await client.sendSms({ did: '5551234567', dst: '5559876543', message: 'x', mediaUrls: media })).ids,
+    ).toEqual(['5']);
+  });
+});
