@@ -545,7 +545,7 @@ describe('more of how calls travel', () => {
 
   it('names the method and the setting when no recording account is known, and trims a given one', async () => {
     const { client, seen } = clientWith([ok({ base64file: 'SUQz' })]);
-    const missing = await client.getCallRecording('R1').catch((e: unknown) => e as Error);
+    const missing = (await client.getCallRecording('R1').catch((e: unknown) => e)) as Error;
     expect(missing.name).toBe('VoipmsAccountMissingError');
     expect(missing.message).toBe(
       'getCallRecording: VoIP.ms requires the account (or sub-account, e.g. 100000 or 100000_VoIP) that holds the ' +
