@@ -394,3 +394,130 @@ describe('judging a failed send', () => {
     expect(seen).toEqual(['+15551234567', '+15550000000', '']);
   });
 });
+
+describe('more reading rules', () => {
+  it('keeps a number that only looks NANP or international inside longer text as given', () => {
+    expect(toE164('215551234567')).toBe('215551234567');
+    expect(toE164('155512345678')).toBe('155512345678');
+    expect(toE164('+44 20 7123 4567')).toBe('+442071234567');
+    expect(toE164('ab +1234 5678')).toBe('ab +1234 5678');
+    expect(toE164('+1234 5678 9012 3456 78')).toBe('+1234 5678 9012 3456 78');
+    expect(toE164('+1234 5678')).toBe('+12345678');
+    expect(toE164('9011442071234567')).toBe('9011442071234567');
+    expect(toE164(`011${'1'.repeat(16)}`)).toBe(`011${'1'.repeat(16)}`);
+    expect(toE164(' abc ')).toBe('abc');
+    expect(toVoipmsNumber('12345')).toBe('12345');
+  });
+
+  it('reads a caller id only in its whole form: name, then the number in brackets at the end', () => {
+    expect(parseCallerId('Ana <5551112222> ext 5')).toEqual({ name: null, number: 'Ana <5551112222> ext 5' });
+    expect(parseCallerId('" Ana " <5551112222>')).toEqual({ name: 'Ana', number: '5551112222' });
+    expect(parseCallerId('"Ana" Smith <5551112222>')).toEqual({ name: '"Ana" Smith', number: '5551112222' });
+  });
+
+  it('reads a duration with any unreadable part as zero', () => {
+    expect(clockToSeconds('ab:05')).toBe(0);
+  });
+
+  it('names every problem of a record, the record itself when it is not one', () => {
+    expect(() => normalizeCdrRecord({} as never, { timeZone: 'UTC' })).toThrow(
+      'uniqueid is required; date is required',
+    );
+    expect(() => normalizeCdrRecord(5 as never, { timeZone: 'UTC' })).toThrow(/^record /);
+    const error = (() => {
+      try {
+        normalizeCdrRecord({} as never, { timeZone: 'UTC' });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.name).toBe('VoipmsCdrError');
+    expect(
+      normalizeCdrRecord({ uniqueid: ' 17.1 ', date: '2024-07-01 12:00:00' }, { timeZone: 'UTC' })
+        .providerCallId,
+    ).toBe('17.1');
+  });
+
+  it('reads the instant of a time later on a day the clocks change', () => {
+    expect(wallClockToInstant('2024-03-10 12:00:00', 'America/New_York')).toEqual(
+      new Date('2024-03-10T16:00:00Z'),
+    );
+    expect(wallClockToInstant('2024-11-03 12:00:00', 'America/New_York')).toEqual(
+      new Date('2024-11-03T17:00:00Z'),
+    );
+  });
+
+  it('reads {TIMESTAMP} epoch seconds only as 9 or 10 digits alone', () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    const at = (date: string) =>
+      normalizeVoipmsSms({ id: '1', from: '1', to: '2', date }, { now: () => now }).receivedAt;
+    expect(at('17198352000')).toEqual(now);
+    expect(at('x1719835200')).toEqual(now);
+    expect(at(' 1719835200 ')).toEqual(new Date('2024-07-01T12:00:00Z'));
+  });
+
+  it('keeps a media URL only when the whole item is one', () => {
+    expect(parseMedia(' ["https://a.example/1.jpg"] ')).toEqual(['https://a.example/1.jpg']);
+    expect(parseMedia('["https://a.example/x y", "see:https://a.example/z"]')).toEqual([]);
+  });
+});
+
+describe('cutting text into parts', () => {
+  it('needs a whole part size of at least 8', async () => {
+    const { splitText } = await import('../../../lib/voipms/split.js');
+    expect(() => splitText('abc', 7)).toThrow('max must be an integer of at least 8');
+    expect(() => splitText('abc', 8.5)).toThrow(RangeError);
+    expect(splitText('abc', 8)).toEqual(['abc']);
+  });
+
+  it('trims the text, cuts a long word at the size, drops the spaces at a cut, and always moves on', async () => {
+    const { splitText } = await import('../../../lib/voipms/split.js');
+    expect(splitText('  hi  ', 8)).toEqual(['hi']);
+    expect(splitText('abcdefghijkl', 8)).toEqual(['abcdefgh', 'ijkl']);
+    expect(splitText('aaa   bbbbbbbb', 8)).toEqual(['aaa', 'bbbbbbbb']);
+    expect(splitText('aaaa\r\nbbbbbb', 8)).toEqual(['aaaa', 'bbbbbb']);
+    expect(splitText('aa aaaaa\r\nbb', 8)).toEqual(['aa aaaaa', 'bb']);
+    const zalgo = `a${'\u0301'.repeat(10)}`;
+    expect(splitText(`${zalgo} b`, 8)).toEqual([zalgo, 'b']);
+  });
+});
+
+describe('checking whether a text went out', () => {
+  it('asks VoIP.ms as a read (safe to repeat), from the row sender or the configured DID', async () => {
+    const seen: unknown[] = [];
+    const client = {
+      sendSms: async () => ({ method: 'sendSMS' as const, ids: [], parts: [] }),
+      callApi: async (_method: string, params: unknown, options: unknown) => {
+        seen.push([params, options]);
+        return { status: 'success', sms: [] } as never;
+      },
+    };
+    const since = new Date('2024-07-01T12:00:00Z');
+    await voipmsTextSender(client, '+15550000000').findSent?.(
+      { from: '', to: '+15559876543', body: ' hi' } as never,
+      since,
+    );
+    await voipmsTextSender(client).findSent?.(
+      { from: '+15551234567', to: '+15559876543', body: 'hi' } as never,
+      since,
+    );
+    expect(seen).toEqual([
+      [expect.objectContaining({ did: '5550000000' }), { idempotent: true }],
+      [expect.objectContaining({ did: '5551234567' }), { idempotent: true }],
+    ]);
+  });
+
+  it('counts a text listed exactly a minute before the send, and matches our text less its leading spaces', async () => {
+    const client = {
+      callApi: async () =>
+        ({ status: 'success', sms: [{ id: 9, date: '2024-07-01 11:59:00', message: 'hi there' }] }) as never,
+    };
+    const ids = await findSentVoipmsSms(client, {
+      did: '1',
+      dst: '2',
+      message: '   hi there',
+      since: new Date('2024-07-01T12:00:00Z'),
+    });
+    expect(ids).toEqual(['9']);
+  });
+});
