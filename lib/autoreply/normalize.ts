@@ -242,6 +242,9 @@ export function tokenize(text: string, expandShorthand = true): string[] {
       }
       continue;
     } else if (c >= 0xc0) {
+      // Where this character starts: an emoji is two code units, and the word before it ends here, not after
+      // its first half.
+      const at = i;
       let cp = c;
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
         cp = lower.codePointAt(i)!;
@@ -256,7 +259,7 @@ export function tokenize(text: string, expandShorthand = true): string[] {
         buf += String.fromCharCode(folded);
         c = folded;
       } else {
-        flush(i);
+        flush(at);
         const emojiWord = EMOJI_WORDS.get(cp);
         if (emojiWord !== undefined) words.push(emojiWord);
         continue;

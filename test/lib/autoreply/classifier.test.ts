@@ -126,6 +126,10 @@ describe('classify behaviour', () => {
     ['which bus goes to your office', 'location'],
     ['thanks for your help today', 'default'],
     ['who sent this', 'help'],
+    // an emoji right after the word, with no space
+    ['STOP🛑', 'opt_out'],
+    ['HELP🙏', 'help'],
+    ['necesito una cita🦷', 'appointment'],
   ] as const)('%s -> %s', (text, intent) => {
     // Act
     const result = classify(text);

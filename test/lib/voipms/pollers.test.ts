@@ -231,6 +231,31 @@ describe('VoIP.ms pollers', () => {
   });
 });
 
+describe('VoIP.ms recording poll dates', () => {
+  beforeEach(() => {
+    useConfig();
+    clearPracticeSettingsCache();
+    fake.calls.length = 0;
+  });
+
+  it('asks for the calendar dates of the practice zone, with the account given to the poller, trimmed', async () => {
+    // Prepare: 22:00 on 30 September in New York is already 1 October in UTC
+    const now = new Date('2024-10-01T02:00:00Z');
+    await testDb.db.query("DELETE FROM sync_state WHERE name = 'voipms.recordings'");
+
+    // Act
+    await pollVoipmsRecordings(
+      { db: testDb.db, client, account: ' 100000 ', now },
+      { firstRunLookbackMs: 3_600_000 },
+    );
+
+    // Assess
+    expect(
+      fake.callsTo('getCallRecordings').map((c) => [c.params.date_from, c.params.date_to, c.params.account]),
+    ).toEqual([['2024-09-30', '2024-09-30', '100000']]);
+  });
+});
+
 describe('VoIP.ms CDR re-ingest keeps the furthest status', () => {
   beforeEach(() => {
     useConfig();

@@ -1,0 +1,90 @@
+// How a patient's text is cut into words before classification: the rules written out, one per test.
+import { describe, expect, it } from 'vitest';
+import { normalize, squeeze, tokenize } from '../../../lib/autoreply/normalize.js';
+
+describe('tokenize', () => {
+  it('lower-cases and splits on anything that is not a letter or a digit', () => {
+    expect(tokenize('Can I BOOK a cleaning?Tues@3pm')).toEqual([
+      'can',
+      'i',
+      'book',
+      'a',
+      'cleaning',
+      'tuesday',
+      '3pm',
+    ]);
+    expect(tokenize('a-b_c/f.g')).toEqual(['a', 'b', 'c', 'f', 'g']);
+  });
+
+  it('folds accents to the base letter, in either case, wherever they fall in a word', () => {
+    expect(tokenize('ÉMERGENCIA mañana Ubicación')).toEqual(['emergencia', 'manana', 'ubicacion']);
+    expect(tokenize('ñu')).toEqual(['nu']);
+    expect(tokenize('caféx niño')).toEqual(['cafex', 'nino']);
+    expect(tokenize('ŽÝ')).toEqual(['zy']);
+  });
+
+  it('joins words around an apostrophe of any kind, never splitting them', () => {
+    expect(tokenize("won't")).toEqual(['wont']);
+    expect(tokenize('can’t')).toEqual(['cant']);
+    expect(tokenize('don‘t it`s o´k')).toEqual(['dont', 'its', 'ok']);
+    expect(tokenize("'quoted'")).toEqual(['quoted']);
+    expect(tokenize("café's")).toEqual(['cafes']);
+  });
+
+  it('collapses runs of three or more equal letters to one, keeps pairs, never touches digits', () => {
+    expect(tokenize('soooo helppp')).toEqual(['so', 'help']);
+    expect(tokenize('bleeding')).toEqual(['bleeding']);
+    expect(tokenize('1000 2222')).toEqual(['1000', '2222']);
+    expect(tokenize('ayuuuda')).toEqual(['ayuda']);
+    expect(tokenize('ááá')).toEqual(['a']);
+    expect(tokenize('aaab')).toEqual(['ab']);
+  });
+
+  it('expands SMS shorthand in English and Spanish, and only when asked to', () => {
+    expect(tokenize('u r appt tmrw')).toEqual(['you', 'are', 'appointment', 'tomorrow']);
+    expect(tokenize('xq porfa')).toEqual(['porque', 'por', 'favor']);
+    expect(tokenize('u r appt', false)).toEqual(['u', 'r', 'appt']);
+    expect(tokenize('uu')).toEqual(['uu']);
+  });
+
+  it('reads the tooth, blood and hurt emoji as words and every other emoji as a gap', () => {
+    expect(tokenize('my🦷hurts🩸')).toEqual(['my', 'tooth', 'hurts', 'blood']);
+    expect(tokenize('ouch🤕')).toEqual(['ouch', 'hurt']);
+    expect(tokenize('ok😀fine')).toEqual(['ok', 'fine']);
+    expect(tokenize('中文')).toEqual([]);
+  });
+
+  it('ends a word right before an emoji that follows it without a space', () => {
+    expect(tokenize('STOP🛑')).toEqual(['stop']);
+    expect(tokenize('HELP🙏please')).toEqual(['help', 'please']);
+    expect(tokenize('niño🦷')).toEqual(['nino', 'tooth']);
+  });
+
+  it('gives no words for empty, symbol-only or non-text input, and never throws', () => {
+    expect(tokenize('')).toEqual([]);
+    expect(tokenize('?!… ¿¡')).toEqual([]);
+    expect(tokenize(undefined as unknown as string)).toEqual([]);
+    expect(tokenize(42 as unknown as string)).toEqual([]);
+  });
+
+  it('is the same on a second call: no state leaks from one text to the next', () => {
+    expect(tokenize("won'")).toEqual(['won']);
+    expect(tokenize('ab')).toEqual(['ab']);
+    expect(tokenize('ñaaa')).toEqual(['na']);
+    expect(tokenize('bcd')).toEqual(['bcd']);
+  });
+});
+
+describe('normalize and squeeze', () => {
+  it('normalize is the words joined by single spaces', () => {
+    expect(normalize('  Where   R U?? ')).toEqual('where are you');
+  });
+
+  it('squeeze turns any run of a letter into one', () => {
+    expect(squeeze('apppointment')).toBe('apointment');
+    expect(squeeze('appointment')).toBe('apointment');
+    expect(squeeze('apointment')).toBe('apointment');
+    expect(squeeze('aa')).toBe('a');
+    expect(squeeze('')).toBe('');
+  });
+});

@@ -1,0 +1,451 @@
+// The middleware's rules, one per test, on its small parts: refusal shapes, path binding, the Twilio request
+// shape, body decoding and size limits, what a refused request leaves in the log, and the sealed request.
+import { describe, expect, it } from 'vitest';
+import {
+  BadRequestError,
+  ForbiddenError,
+  HttpError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+} from '../../../lib/http/errors.js';
+import { IpAllowList, ipv6Groups } from '../../../lib/http/ip-allowlist.js';
+import { maskPayload, maskPhone } from '../../../lib/http/mask.js';
+import { budgetKey, REFUSED_EXCERPT_CHARS, refusedPayload } from '../../../lib/http/refusal-log.js';
+import { decodeRequest, first, firstValues, MAX_BODY_BYTES, parseParams } from '../../../lib/http/request.js';
+import { json, noContent, plainText, refusal, twiml } from '../../../lib/http/responses.js';
+import { checkRoutePath, NotFoundError, routePath } from '../../../lib/http/route-path.js';
+import { openRequest, parseReplayKey, sealRequest } from '../../../lib/http/sealed-request.js';
+import { checkTwilioShape, twilioQueryParameters } from '../../../lib/http/twilio-shape.js';
+import { safeEqual } from '../../../lib/http/verify.js';
+import { wellFormed } from '../../../lib/http/well-formed.js';
+import { httpEvent } from '../../support/events.js';
+
+const thrown = (act: () => unknown): unknown => {
+  try {
+    act();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+};
+
+describe('refusals', () => {
+  it('every refusal of what the caller sent is a 4xx with its own name', () => {
+    const errors = [
+      [new BadRequestError('x'), 400, 'BadRequestError'],
+      [new ForbiddenError('x'), 403, 'ForbiddenError'],
+      [new NotFoundError('x'), 404, 'NotFoundError'],
+      [new MethodNotAllowedError('PUT', ['POST']), 405, 'MethodNotAllowedError'],
+      [new PayloadTooLargeError(10), 413, 'PayloadTooLargeError'],
+    ] as const;
+    for (const [error, status, name] of errors) {
+      expect(error).toBeInstanceOf(HttpError);
+      expect([error.statusCode, error.name]).toEqual([status, name]);
+    }
+    expect(new ServiceUnavailableError('later')).toMatchObject({
+      statusCode: 503,
+      name: 'ServiceUnavailableError',
+    });
+    expect(new HttpError(418, 'x').name).toBe('HttpError');
+  });
+
+  it('answers 400 as JSON, 403 as plain text, 405 with the methods allowed', () => {
+    expect(refusal(new BadRequestError('from is required'))).toEqual({
+      statusCode: 400,
+      headers: { 'content-type': 'application/json' },
+      body: '{"error":"from is required"}',
+    });
+    expect(refusal(new ForbiddenError('invalid token'))).toEqual({
+      statusCode: 403,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: 'invalid token',
+    });
+    expect(refusal(new MethodNotAllowedError('PUT', ['GET', 'POST']))).toEqual({
+      statusCode: 405,
+      headers: { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, POST' },
+      body: 'method PUT not allowed',
+    });
+    expect(refusal(new PayloadTooLargeError(65536)).body).toBe('body larger than 65536 bytes');
+  });
+
+  it('answers TwiML as XML, nothing as 204, text and JSON with their types', () => {
+    expect(twiml('<Response/>')).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'text/xml; charset=utf-8' },
+      body: '<Response/>',
+    });
+    expect(noContent()).toEqual({ statusCode: 204, body: '' });
+    expect(plainText('ok')).toMatchObject({ statusCode: 200, body: 'ok' });
+    expect(json({ accepted: 2 }, 202)).toMatchObject({ statusCode: 202, body: '{"accepted":2}' });
+    expect(json({})).toMatchObject({ statusCode: 200 });
+  });
+});
+
+describe('route paths', () => {
+  const event = (rawPath: string, stage: string, domainName: string) => ({
+    ...httpEvent({ path: rawPath }),
+    requestContext: { ...httpEvent({ path: rawPath }).requestContext, stage, domainName },
+  });
+
+  it('strips a named stage only on the default execute-api endpoint, and only as a whole segment', () => {
+    const api = 'abc123.execute-api.ca-central-1.amazonaws.com';
+    expect(routePath(event('/prod/webhooks/x', 'prod', api))).toBe('/webhooks/x');
+    expect(routePath(event('/prod/webhooks/x', 'prod', 'hooks.example.com'))).toBe('/prod/webhooks/x');
+    expect(routePath(event('/production/webhooks/x', 'prod', api))).toBe('/production/webhooks/x');
+    expect(routePath(event('/webhooks/x', '$default', api))).toBe('/webhooks/x');
+    expect(routePath(event('/prod/webhooks/x', 'prod', `${api}.evil.example`))).toBe('/prod/webhooks/x');
+    expect(routePath({ ...event('/a', '', api), rawPath: undefined } as never)).toBe('/a');
+  });
+
+  it.each([
+    '/webhooks/%2e%2e/x',
+    '/webhooks/a%2Fb',
+    '/webhooks/a%5cb',
+    '/webhooks\\x',
+    '/webhooks/./x',
+    '/webhooks/../x',
+    '/webhooks/x/.',
+    '/webhooks/x/..',
+    '/webhooks//x',
+  ])('refuses %s with 400 whatever the route, before comparing it', (path) => {
+    expect(thrown(() => checkRoutePath(path, path))).toBeInstanceOf(BadRequestError);
+  });
+
+  it('answers 404 for a clean path that is not the route, and accepts the route itself', () => {
+    expect(
+      thrown(() => checkRoutePath('/webhooks/twilio/sms/status/', '/webhooks/twilio/sms/status')),
+    ).toBeInstanceOf(NotFoundError);
+    expect(thrown(() => checkRoutePath('/webhooks/a.b', '/webhooks/a.b'))).toBeUndefined();
+    expect(thrown(() => checkRoutePath('/webhooks/x...', '/webhooks/x...'))).toBeUndefined();
+  });
+});
+
+describe('the Twilio request shape', () => {
+  const request = (options: { body?: string; rawQuery?: string; contentType?: string }) =>
+    decodeRequest(
+      httpEvent({
+        path: '/webhooks/twilio/sms/status',
+        body: options.body,
+        rawQuery: options.rawQuery ?? '',
+        headers: options.contentType === undefined ? {} : { 'content-type': options.contentType },
+      }),
+      ['POST'],
+    );
+  const refusedWith = (route: string, req: ReturnType<typeof request>) =>
+    (thrown(() => checkTwilioShape(route, req)) as Error | undefined)?.message;
+
+  it('takes a form body with or without a charset, and an empty body of any type', () => {
+    const form = 'application/x-www-form-urlencoded';
+    expect(
+      refusedWith('twilio/sms/status', request({ body: 'a=1', contentType: `${form}; charset=UTF-8` })),
+    ).toBe(undefined);
+    expect(
+      refusedWith(
+        'twilio/sms/status',
+        request({ body: 'a=1', contentType: ' Application/X-WWW-Form-Urlencoded ' }),
+      ),
+    ).toBe(undefined);
+    expect(refusedWith('twilio/sms/status', request({ contentType: 'application/json' }))).toBe(undefined);
+    expect(refusedWith('twilio/sms/status', request({ body: 'a=1', contentType: 'text/plain' }))).toBe(
+      'Twilio routes accept form bodies only',
+    );
+    expect(refusedWith('twilio/sms/status', request({ body: 'a=1' }))).toBe(
+      'Twilio routes accept form bodies only',
+    );
+  });
+
+  it('takes only the query parameters our own URLs carry, once, well formed, and not also in the body', () => {
+    const form = 'application/x-www-form-urlencoded';
+    const sid = `SM${'a'.repeat(32)}`;
+    expect(refusedWith('twilio/sms/status', request({ rawQuery: `reply=${sid}` }))).toBe(undefined);
+    expect(refusedWith('twilio/sms/status', request({ rawQuery: `reply=${sid}&reply=${sid}` }))).toBe(
+      'query parameter reply repeated',
+    );
+    expect(refusedWith('twilio/sms/status', request({ rawQuery: 'reply=SM1' }))).toBe(
+      'query parameter reply malformed',
+    );
+    expect(
+      refusedWith(
+        'twilio/sms/status',
+        request({ rawQuery: `reply=${sid}`, body: `reply=${sid}`, contentType: form }),
+      ),
+    ).toBe('reply is both in the query and the body');
+    expect(refusedWith('twilio/sms/incoming', request({ rawQuery: `reply=${sid}` }))).toBe(
+      'query parameter reply not allowed',
+    );
+    expect(refusedWith('twilio/voice/incoming', request({ rawQuery: 'step=dial-result' }))).toBe(undefined);
+    expect(refusedWith('twilio/voice/incoming', request({ rawQuery: 'step=dial-results' }))).toBe(
+      'query parameter step malformed',
+    );
+    expect(refusedWith('twilio/sms/status', request({ body: 'To=1&To=2', contentType: form }))).toBe(
+      'field To repeated',
+    );
+    expect(refusedWith('twilio/sms/status', request({ rawQuery: `${'k'.repeat(60)}=1` }))).toBe(
+      `query parameter ${'k'.repeat(40)} not allowed`,
+    );
+  });
+
+  it('lists the query parameters each route takes', () => {
+    expect(twilioQueryParameters('twilio/voice/incoming')).toEqual(['step']);
+    expect(twilioQueryParameters('twilio/sms/status')).toEqual(['reply']);
+    expect(twilioQueryParameters('twilio/sms/incoming')).toEqual([]);
+  });
+});
+
+describe('decoding a request', () => {
+  const decode = (options: Parameters<typeof httpEvent>[0], methods: string[] = ['GET', 'POST']) =>
+    decodeRequest(httpEvent(options), methods);
+
+  it('keeps every value of a parameter, blanks included, and reads the first when one is wanted', () => {
+    const params = parseParams('a=1&b=&a=2&c');
+    expect(params).toEqual({ a: ['1', '2'], b: [''], c: [''] });
+    expect(first(params, 'a')).toBe('1');
+    expect(first(params, 'z')).toBeUndefined();
+    expect(firstValues(params)).toEqual({ a: '1', b: '', c: '' });
+    expect(Object.getPrototypeOf(parseParams('__proto__=x'))).toBeNull();
+  });
+
+  it('reads a method given in lower case, and a missing one as GET', () => {
+    const event = httpEvent({ path: '/p', method: 'post' });
+    expect(decodeRequest(event, ['POST']).method).toBe('POST');
+    const noMethod = { ...event, requestContext: { ...event.requestContext, http: undefined } } as never;
+    expect(decodeRequest(noMethod, ['GET']).method).toBe('GET');
+    expect(thrown(() => decodeRequest(noMethod, ['POST']))).toBeInstanceOf(MethodNotAllowedError);
+  });
+
+  it('reads a body of text/plain as a form, a JSON body without a type as JSON, and blank bodies as empty', () => {
+    expect(decode({ path: '/p', body: 'a=1', headers: { 'content-type': 'text/plain' } }).fields).toEqual({
+      a: ['1'],
+    });
+    expect(decode({ path: '/p', body: '  {"a": 1}' }).json).toEqual({ a: 1 });
+    expect(decode({ path: '/p', body: 'a=1' }).fields).toEqual({ a: ['1'] });
+    const blank = decode({ path: '/p', body: '   ', headers: { 'content-type': 'application/json' } });
+    expect([blank.fields, blank.json]).toEqual([{}, undefined]);
+    expect(
+      decode({ path: '/p', body: '[1]', headers: { 'content-type': 'application/json' } }).fields,
+    ).toEqual({});
+  });
+
+  it('takes the top-level scalar fields of a JSON object, as text, and leaves nested values and nulls to json', () => {
+    const request = decode({
+      path: '/p',
+      body: JSON.stringify({ n: 5, t: true, s: 'x', o: { a: 1 }, l: [1], z: null }),
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    expect(request.fields).toEqual({ n: ['5'], t: ['true'], s: ['x'] });
+  });
+
+  it('refuses a body type it cannot read, and reads the body types providers send', () => {
+    expect(
+      thrown(() => decode({ path: '/p', body: 'a', headers: { 'content-type': 'text/html' } })),
+    ).toBeInstanceOf(BadRequestError);
+    expect(
+      thrown(() => decode({ path: '/p', body: 'a', headers: { 'content-type': 'multipart/form-data' } })),
+    ).toBeInstanceOf(BadRequestError);
+  });
+
+  it('holds a body to 64 KiB decoded, whichever way it is encoded', () => {
+    const exact = 'a='.padEnd(MAX_BODY_BYTES, 'x');
+    expect(decode({ path: '/p', body: exact, base64: false }).rawBody.length).toBe(MAX_BODY_BYTES);
+    expect(decode({ path: '/p', body: exact, base64: true }).rawBody.length).toBe(MAX_BODY_BYTES);
+    for (const base64 of [true, false]) {
+      expect(thrown(() => decode({ path: '/p', body: `${exact}x`, base64 }))).toBeInstanceOf(
+        PayloadTooLargeError,
+      );
+    }
+    const accents = 'a='.padEnd(MAX_BODY_BYTES / 2 + 2, 'é');
+    expect(thrown(() => decode({ path: '/p', body: accents, base64: false }))).toBeInstanceOf(
+      PayloadTooLargeError,
+    );
+  });
+
+  it('keeps header values as sent, names lower-cased, and drops headers without a value', () => {
+    const event = httpEvent({ path: '/p', headers: { 'X-Twilio-Signature': 'AbC=' } });
+    const request = decodeRequest({ ...event, headers: { ...event.headers, 'X-Gone': undefined } } as never, [
+      'POST',
+    ]);
+    expect(request.headers['x-twilio-signature']).toBe('AbC=');
+    expect('x-gone' in request.headers).toBe(false);
+  });
+});
+
+describe('what a refused request leaves in the log', () => {
+  it('keeps sizes, a hash and a short masked excerpt, never the body', () => {
+    const body = `From=%2B15145550123&Body=${'secret+words+'.repeat(40)}`;
+    const event = httpEvent({ path: '/webhooks/twilio/sms/incoming', body, base64: false, rawQuery: 'a=1' });
+    const request = decodeRequest(event, ['POST']);
+    const payload = refusedPayload(event, request) as Record<string, unknown>;
+    expect(payload).toMatchObject({ refused: true, bodyBytes: body.length, queryBytes: 3 });
+    expect(payload.bodySha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(payload)).not.toContain('secret');
+    expect(JSON.stringify(payload)).not.toContain('5145550123');
+  });
+
+  it('cuts the excerpt at 240 characters and marks the cut; a shorter one is kept whole', () => {
+    const long = httpEvent({
+      path: '/p',
+      rawQuery: Array.from({ length: 40 }, (_, i) => `k${i}=v`).join('&'),
+    });
+    const short = httpEvent({ path: '/p', rawQuery: 'a=b' });
+    const excerpt = (event: ReturnType<typeof httpEvent>) =>
+      (refusedPayload(event, decodeRequest(event, ['POST'])) as { excerpt: string }).excerpt;
+    expect(excerpt(long)).toHaveLength(REFUSED_EXCERPT_CHARS + 1);
+    expect(excerpt(long).endsWith('…')).toBe(true);
+    expect(excerpt(short)).toBe('{"query":{"a":["[1 chars]"]},"fields":{}}');
+    expect((refusedPayload(short, undefined) as { excerpt: string }).excerpt).toBe('');
+  });
+
+  it('spends an IPv4 source budget per address, an IPv6 one per /64, a mapped IPv4 one as IPv4', () => {
+    expect(budgetKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(budgetKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(budgetKey('2001:db8:1:2::9')).toBe('2001:db8:1:2::/64');
+    expect(budgetKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(budgetKey('::1')).toBe('0:0:0:0::/64');
+    expect(budgetKey('not an ip')).toBe('unknown');
+    expect(budgetKey(undefined)).toBe('unknown');
+    expect(budgetKey(null)).toBe('unknown');
+  });
+});
+
+describe('masking', () => {
+  it('keeps a short number as it is, and masks from five digits keeping the last two', () => {
+    expect(maskPhone('1234')).toBe('1234');
+    expect(maskPhone('12345')).toBe('***45');
+    expect(maskPhone('+1 514')).toBe('+1 514');
+  });
+
+  it('keeps a safe-named JSON number only when small, and any other JSON number masked', () => {
+    expect(maskPayload({ NumMedia: 2, price: -0.0075, Seconds: 1234567, Body: 5 })).toEqual({
+      NumMedia: 2,
+      price: -0.0075,
+      Seconds: '[number]',
+      Body: '[number]',
+    });
+    expect(maskPayload(12n, 'numsegments')).toBe(12n);
+  });
+
+  it('leaves empty values, booleans and nulls as they are', () => {
+    expect(maskPayload({ Body: '', flag: true, none: null })).toEqual({ Body: '', flag: true, none: null });
+  });
+
+  it('keeps media content types, and masks anything else under that name', () => {
+    expect(
+      maskPayload({
+        MediaContentType0: 'image/jpeg',
+        MediaContentType12: 'text/plain',
+        MediaContentType123: 'image/png',
+      }),
+    ).toEqual({
+      MediaContentType0: 'image/jpeg',
+      MediaContentType12: 'text/plain',
+      MediaContentType123: '[9 chars]',
+    });
+    expect(maskPayload({ MediaContentType0: 'call 5145550123' })).toEqual({
+      MediaContentType0: '[15 chars]',
+    });
+  });
+
+  it('masks a secret whatever its value, and a phone-shaped value only with five digits in a row', () => {
+    expect(maskPayload({ api_password: '', AuthToken: 'x', clientSecret: 'y' })).toEqual({
+      api_password: '[secret]',
+      AuthToken: '[secret]',
+      clientSecret: '[secret]',
+    });
+    expect(maskPayload({ note: '12-34-56-78' })).toEqual({ note: '******78' });
+    expect(maskPayload({ note: '1 2 3 4 5 6 7' })).toEqual({ note: '*****67' });
+    expect(maskPayload({ note: '12.34' })).toEqual({ note: '[5 chars]' });
+  });
+
+  it('counts characters, not UTF-16 units, when it gives a length', () => {
+    expect(maskPayload({ Body: '🦷ñ' })).toEqual({ Body: '[2 chars]' });
+  });
+});
+
+describe('callers and keys', () => {
+  it('compares secrets exactly', () => {
+    expect(safeEqual('token', 'token')).toBe(true);
+    expect(safeEqual('token', 'token ')).toBe(false);
+    expect(safeEqual('', '')).toBe(true);
+  });
+
+  it('allows no caller without a readable address', () => {
+    const list = IpAllowList.parse('203.0.113.0/24, 2001:db8::/32');
+    expect(list.allows(undefined)).toBe(false);
+    expect(list.allows('')).toBe(false);
+    expect(list.allows('203.0.113.9')).toBe(true);
+    expect(list.allows('2001:db8::1')).toBe(true);
+    expect(list.allows('2001:db9::1')).toBe(false);
+    expect(IpAllowList.parse(' , 203.0.113.1 ,').size).toBe(1);
+  });
+
+  it('names every bad entry of an allow-list at once', () => {
+    expect(() => IpAllowList.parse('bad1, 203.0.113.1, bad2')).toThrow(
+      '"bad1" is not an IP address or CIDR range; "bad2" is',
+    );
+  });
+
+  it('reads IPv6 groups however the address is written', () => {
+    expect(ipv6Groups('2001:db8::1')).toEqual([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
+    expect(ipv6Groups('::')).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(ipv6Groups('::ffff:1.2.3.4')).toEqual([0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]);
+    expect(ipv6Groups('1:2:3:4:5:6:7:8')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('accepts a prefix at exactly the broadest allowed, and not one bit broader', () => {
+    expect(IpAllowList.parse('10.1.0.0/16').size).toBe(1);
+    expect(() => IpAllowList.parse('10.0.0.0/15')).toThrow(/broader than \/16/);
+    expect(IpAllowList.parse('2001:db8::/32').size).toBe(1);
+    expect(() => IpAllowList.parse('2001:db8::/31')).toThrow(/broader than \/32/);
+    expect(IpAllowList.parse('::ffff:10.1.0.0/112').size).toBe(1);
+    expect(() => IpAllowList.parse('::ffff:10.0.0.0/111')).toThrow(/broader than \/112/);
+    expect(IpAllowList.parse('1.2.3.4/32').size).toBe(1);
+    expect(IpAllowList.parse('2001:db8::1/128').size).toBe(1);
+    expect(() => IpAllowList.parse('2001:db8::1/129')).toThrow(/longer than \/128/);
+  });
+});
+
+describe('the sealed request', () => {
+  const key = Buffer.alloc(32, 7);
+
+  it('opens to the same request, and not under another key', () => {
+    const event = httpEvent({
+      path: '/webhooks/voipms/sms/incoming',
+      method: 'GET',
+      rawQuery: 'token=t&id=1',
+    });
+    const sealed = sealRequest(event, key);
+    const opened = openRequest(sealed, key);
+    expect(opened).toMatchObject({
+      rawPath: event.rawPath,
+      rawQueryString: 'token=t&id=1',
+      headers: event.headers,
+      isBase64Encoded: false,
+      routeKey: 'GET /webhooks/voipms/sms/incoming',
+    });
+    expect(opened.requestContext).toMatchObject({
+      http: event.requestContext.http,
+      stage: '$default',
+      domainName: 'hooks.example.test',
+    });
+    expect(sealed.toString('utf8')).not.toContain('token=t');
+    expect(() => openRequest(sealed, Buffer.alloc(32, 8))).toThrow();
+  });
+
+  it('takes a replay key of exactly 32 bytes, and none when unset', () => {
+    expect(parseReplayKey(undefined)).toBeUndefined();
+    expect(parseReplayKey('')).toBeUndefined();
+    expect(parseReplayKey(key.toString('base64'))?.equals(key)).toBe(true);
+    expect(() => parseReplayKey(Buffer.alloc(31).toString('base64'))).toThrow(/32 bytes/);
+    expect(() => parseReplayKey(Buffer.alloc(33).toString('base64'))).toThrow(/32 bytes/);
+  });
+});
+
+describe('well-formed text', () => {
+  it('copies buffers and other values untouched', () => {
+    const buffer = Buffer.from([0xd8, 0x00]);
+    expect(wellFormed(buffer)).toBe(buffer);
+    expect(wellFormed(null)).toBe(null);
+    expect(wellFormed(3)).toBe(3);
+  });
+});
