@@ -35,7 +35,8 @@ const RETRIED = 'DELETE FROM event_retries WHERE event_id = ANY($1::uuid[])';
 
 const RELEASE = 'UPDATE event_cursor SET claimed_until = NULL';
 
-const OLDEST = 'SELECT extract(epoch FROM now() - min(recorded_at))::float8 AS seconds FROM unpublished_events';
+const OLDEST =
+  'SELECT extract(epoch FROM now() - min(recorded_at))::float8 AS seconds FROM unpublished_events';
 
 export interface PublishResult {
   published: number;
@@ -74,7 +75,11 @@ export async function publishEvents(db: Queryable, bus: EventBus, batch = 100): 
     }
     // Keeps going while full batches come back, so a backlog after an outage drains in one pass.
     for (let round = 0; round < 20; round++) {
-      const { rows } = await db.query<EventRow & { tx: string }>(NEXT, [position.tx, position.event_id, batch]);
+      const { rows } = await db.query<EventRow & { tx: string }>(NEXT, [
+        position.tx,
+        position.event_id,
+        batch,
+      ]);
       if (rows.length === 0) break;
       const accepted = await put(bus, rows);
       const refused = rows.filter((row) => !accepted.has(row.id)).map((row) => row.id);

@@ -81,9 +81,7 @@ describe.skipIf(unavailable)(title, () => {
     // catches up within a minute of any failure, so pass until nothing waits, for at most a minute.
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1000)) {
       await runRelay(webhookDb, { bus, escalationSeconds: 600, untilMs: 0 });
-      const waiting = await admin.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM unpublished_events',
-      );
+      const waiting = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM unpublished_events');
       if (waiting.rows[0]!.n === 0) break;
     }
 

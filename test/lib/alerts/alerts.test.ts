@@ -17,8 +17,8 @@ import {
   useConfig,
 } from '../../support/config.js';
 import { serverUrl, useTestDb } from '../../support/db.js';
-import { eventsSettled } from '../../support/publishing.js';
 import { invoke } from '../../support/events.js';
+import { eventsSettled } from '../../support/publishing.js';
 import { twilioSmsIncomingEvent, twilioSmsIncomingParams } from '../../support/twilio.js';
 import {
   alertRows,

@@ -113,9 +113,7 @@ describe('publishing', () => {
 
     // Assess
     expect([first.published, first.failed, second.published, third.published]).toEqual([0, 2, 2, 0]);
-    const { rows } = await testDb.db.query(
-      'SELECT count(*)::int AS n FROM unpublished_events',
-    );
+    const { rows } = await testDb.db.query('SELECT count(*)::int AS n FROM unpublished_events');
     expect(rows).toEqual([{ n: 0 }]);
     expect(bus.seen[0]).toMatchObject({
       type: 'call.missed',
