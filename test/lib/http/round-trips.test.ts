@@ -1,14 +1,12 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as smsIncoming } from '../../../functions/twilio-sms-incoming.js';
 import { handler as smsStatus } from '../../../functions/twilio-sms-status.js';
-import { handler as voipmsIncoming } from '../../../functions/voipms-sms-incoming.js';
 import { type Db, setDb } from '../../../lib/db/index.js';
 import { localQueues } from '../../../lib/queue/index.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
 import { invoke } from '../../support/events.js';
 import { twilioSmsIncomingEvent, twilioSmsStatusEvent } from '../../support/twilio.js';
-import { voipmsEvent, voipmsSmsParams } from '../voipms/factories.js';
 
 const testDb = useTestDb();
 
