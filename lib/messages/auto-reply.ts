@@ -131,12 +131,14 @@ function choose(input: AutoReplyInput, optedOut: boolean, shared: SharedFacts): 
   const base = { language, keyword: null, confirmation: false } as const;
 
   const { twilio } = shared;
+  // Twilio has already answered and (un)blocked the number; we only mirror the state.
   const twilioKeyword = shared.singleWord ?? twilio;
   if (twilio === 'STOP')
     return { ...base, intent: 'opt_out', reply: null, opt_out: 'out', keyword: twilioKeyword };
   if (twilio === 'START')
     return { ...base, intent: 'opt_in', reply: null, opt_out: 'in', keyword: twilioKeyword };
   if (twilio === 'HELP') return { ...base, intent: 'help', reply: null, opt_out: null };
+  // An OptOutType we do not know: Twilio dealt with it somehow; answering could double its reply.
   if (input.optOutType?.trim()) return { ...base, intent, reply: null, opt_out: null };
 
   const text = (which: Intent) => (shared.silent ? null : compose(input, which, language));
