@@ -10,7 +10,13 @@ import { checkRoutePath } from './route-path.js';
 import { sealRequest } from './sealed-request.js';
 import { checkTwilioShape } from './twilio-shape.js';
 import type { CallerCheck } from './verify.js';
-import { loggedPayload, type PendingLog, type WebhookLogRow, writeWebhookLog } from './webhook-log.js';
+import {
+  loggedPayload,
+  logRowStands,
+  type PendingLog,
+  type WebhookLogRow,
+  writeWebhookLog,
+} from './webhook-log.js';
 import { wellFormed } from './well-formed.js';
 
 export interface RouteContext {
@@ -96,10 +102,9 @@ function webhookEnvelope(spec: RouteSpec<unknown>): middy.MiddlewareObj<Event, W
     countMetric('Request', { route: spec.name, status: String(response.statusCode) });
     const refused = state.signatureValid !== true && error instanceof HttpError && error.statusCode < 500;
     if (!refused) {
-      // The row already rode on the handler's statement and says what happened: nothing more to write.
-      const pending = state.pending;
-      if (pending?.written && pending.row.status_code === response.statusCode && !error) return;
-      await writeWebhookLog(logRow(spec, request, state, response.statusCode, error ?? null), pending);
+      // Checked before building the row, which masks the payload again.
+      if (logRowStands(state.pending, response.statusCode, error)) return;
+      await writeWebhookLog(logRow(spec, request, state, response.statusCode, error ?? null), state.pending);
       return;
     }
     countMetric('RequestRefused', { route: spec.name });

@@ -31,6 +31,10 @@ export function loggedPayload(request: WebhookRequest | undefined, rawBodyLength
   });
 }
 
+/** The row already rode on the handler's statement and says what happened: nothing more to write. */
+export const logRowStands = (pending: PendingLog | undefined, statusCode: number, error: unknown): boolean =>
+  pending?.written === true && pending.row.status_code === statusCode && !error;
+
 /**
  * Writes the row, or corrects the one already written; never throws, so logging cannot turn an answer into
  * an error. Resolves true when a refused row found its source's budget just exhausted.
@@ -38,7 +42,7 @@ export function loggedPayload(request: WebhookRequest | undefined, rawBodyLength
 export async function writeWebhookLog(row: WebhookLogRow, pending?: PendingLog): Promise<boolean> {
   try {
     if (pending?.written) {
-      if (pending.row.status_code === row.status_code && row.error === null) return false;
+      if (logRowStands(pending, row.status_code, row.error)) return false;
       await (await getDb()).query(
         'UPDATE webhook_logs SET status_code = $2, error = $3, duration_ms = $4 WHERE request_id = $1',
         [row.request_id, row.status_code, row.error, row.duration_ms],
