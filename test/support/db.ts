@@ -59,6 +59,8 @@ const DATA_TABLES = [
   'events',
   'alerts',
   'alert_recipients',
+  // Each test's refusals start with their sources' whole hourly budget.
+  'refusal_budget',
 ];
 
 /** Empties the tables the webhooks write (settings and rules stay as migrated). */
