@@ -1,2 +1,7 @@
-export declare const rooms: Record<string, { mutate: string[]; tests: string[] }>;
-export declare function currentRoom(): { name: string; mutate: string[]; tests: string[] };
+export interface Room {
+  mutate: string[];
+  tests: string[];
+  exclude?: string[];
+}
+export declare const rooms: Record<string, Room>;
+export declare function currentRoom(): { name: string } & Room;
