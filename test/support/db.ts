@@ -63,9 +63,12 @@ const DATA_TABLES = [
   'refusal_budget',
 ];
 
-/** Empties the tables the webhooks write (settings and rules stay as migrated). */
+/** Empties the tables the webhooks write, and numbers' own settings (the practice-wide row and rules stay). */
 export async function truncateData(db: Db): Promise<void> {
   await db.query(`TRUNCATE ${DATA_TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+  // A number's own settings are a test's data (its time zone decides the office day of every text it has):
+  // only the practice-wide row is kept.
+  await db.query(`DELETE FROM voip_settings WHERE phone_number <> '*'`);
   // A relay a test stopped mid-pass may still hold the events cursor.
   await db.query('UPDATE event_cursor SET claimed_until = NULL');
 }
