@@ -43,7 +43,9 @@ export const rooms = {
   autoreply: {
     // lexicon.ts is word lists (data, not logic): its mutants would only measure the corpus.
     mutate: ['lib/autoreply/**/*.ts', '!lib/autoreply/lexicon.ts'],
-    tests: ['test/lib/autoreply/*.test.ts', 'test/lib/messages/auto-reply-*.test.ts'],
+    // The reply decision's rule tests; the guard and confirmation tests send texts through Postgres and belong
+    // to lib/messages (every classifier mutant would otherwise run them).
+    tests: ['test/lib/autoreply/*.test.ts', 'test/lib/messages/auto-reply-decision.test.ts'],
   },
 };
 
