@@ -432,6 +432,61 @@ describe('the sealed request', () => {
     expect(() => openRequest(sealed, Buffer.alloc(32, 8))).toThrow();
   });
 
+  it('opens to an event the routes read as it arrived: body, stage and domain kept, the rest marked replay', () => {
+    const event = httpEvent({ path: '/prod/webhooks/twilio/sms/status', body: 'MessageStatus=sent' });
+    event.requestContext.stage = 'prod';
+    event.requestContext.domainName = 'abc123.execute-api.us-east-1.amazonaws.com';
+    const before = Date.now();
+    const opened = openRequest(sealRequest(event, key), key);
+    expect(opened).toEqual({
+      version: '2.0',
+      routeKey: 'POST /prod/webhooks/twilio/sms/status',
+      rawPath: '/prod/webhooks/twilio/sms/status',
+      rawQueryString: '',
+      headers: event.headers,
+      body: event.body,
+      isBase64Encoded: true,
+      requestContext: {
+        accountId: 'replay',
+        apiId: 'replay',
+        domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+        domainPrefix: 'replay',
+        http: event.requestContext.http,
+        requestId: expect.stringMatching(/^replay-[0-9a-z]+$/),
+        routeKey: 'POST /prod/webhooks/twilio/sms/status',
+        stage: 'prod',
+        time: expect.any(String),
+        timeEpoch: expect.any(Number),
+      },
+    });
+    expect(opened.requestContext.timeEpoch).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(opened.requestContext.time)).toBeGreaterThan(before - 1_000);
+  });
+
+  it('opens a sealed event that carried only its path with the defaults an HTTP API event has', () => {
+    const bare = { rawPath: '/webhooks/voipms/sms/incoming' } as unknown as Parameters<typeof sealRequest>[0];
+    const opened = openRequest(sealRequest(bare, key), key);
+    expect(opened).toMatchObject({
+      rawQueryString: '',
+      headers: {},
+      body: undefined,
+      isBase64Encoded: false,
+    });
+    expect(opened.requestContext).toMatchObject({ stage: '$default', domainName: 'replay', http: {} });
+  });
+
+  it('seals each request under its own IV, and refuses a sealed request altered anywhere', () => {
+    const event = httpEvent({ path: '/webhooks/twilio/sms/status', body: 'MessageStatus=sent' });
+    const first = sealRequest(event, key);
+    const second = sealRequest(event, key);
+    expect(first.subarray(0, 12).equals(second.subarray(0, 12))).toBe(false);
+    for (const at of [0, 12, 28, first.length - 1]) {
+      const altered = Buffer.from(first);
+      altered[at] = altered[at]! ^ 1;
+      expect(() => openRequest(altered, key), `byte ${at}`).toThrow();
+    }
+  });
+
   it('takes a replay key of exactly 32 bytes, and none when unset', () => {
     expect(parseReplayKey(undefined)).toBeUndefined();
     expect(parseReplayKey('')).toBeUndefined();
