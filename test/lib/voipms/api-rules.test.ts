@@ -592,3 +592,69 @@ describe('more of how calls travel', () => {
     ).toEqual(['5']);
   });
 });
+
+describe('pointing a DID at our callback', () => {
+  const URL_CALLBACK = 'https://hooks.example.com/webhooks/voipms/sms/incoming?token=t&to={TO}';
+
+  it('reports as changed only what it changed, and as kept only what it sent back as it was', async () => {
+    // Prepare: SMS on, mail copies on, a callback switched off that already retried.
+    const { client } = clientWith([
+      ok({
+        dids: [
+          {
+            did: '5551234567',
+            sms_enabled: '1',
+            sms_email_enabled: '1',
+            sms_email: 'front@example.com',
+            sms_url_callback_enabled: '0',
+            sms_url_callback: '',
+            sms_url_callback_retry: '1',
+          },
+        ],
+      }),
+      ok({}),
+    ]);
+
+    // Act
+    const result = await client.configureSmsCallback({ did: '5551234567', url: URL_CALLBACK });
+
+    // Assess
+    expect(result.changed).toEqual({
+      url_callback_enable: { from: '0', to: '1' },
+      url_callback: { from: '', to: URL_CALLBACK },
+    });
+    expect([...result.kept].sort()).toEqual([
+      'email_address',
+      'email_enabled',
+      'enable',
+      'url_callback_retry',
+    ]);
+    expect(result.kept).not.toContain('url_callback');
+    expect(result.kept).not.toContain('url_callback_enable');
+  });
+
+  it('leaves out a setting the DID reports as null: sent as nothing, never as the text "null"', async () => {
+    // Prepare: VoIP.ms reports an unset mail address and forward number as JSON null.
+    const { client, seen } = clientWith([
+      ok({ dids: [{ did: '5551234567', sms_enabled: '1', sms_email: null, sms_forward: null }] }),
+      ok({}),
+    ]);
+
+    // Act
+    const result = await client.configureSmsCallback({ did: '5551234567', url: URL_CALLBACK });
+
+    // Assess
+    const set = Object.fromEntries(seen[1]!.url.searchParams);
+    expect(set).toEqual({
+      api_username: 'user@example.com',
+      api_password: 'pw',
+      method: 'setSMS',
+      did: '5551234567',
+      enable: '1',
+      url_callback_enable: '1',
+      url_callback: URL_CALLBACK,
+      url_callback_retry: '1',
+    });
+    expect(result.kept).toEqual(['enable']);
+  });
+});
