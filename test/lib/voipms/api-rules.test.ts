@@ -658,3 +658,32 @@ describe('pointing a DID at our callback', () => {
     expect(result.kept).toEqual(['enable']);
   });
 });
+
+describe('dates given as text', () => {
+  it.each([
+    '2024-01-01T00:00',
+    '2024-01-01 10:00:00',
+    '2024-01-01 ',
+    '2024-01-011',
+    ' 2024-01-01',
+    'On 2024-01-01',
+    '12024-01-01',
+  ])(
+    '%j is refused before any request: a date is exactly YYYY-MM-DD, nothing before or after',
+    async (text) => {
+      // Prepare
+      const { client, seen } = clientWith([status('no_cdr')], { account: '100000' });
+
+      // Act
+      const cdr = client.getCdr({ from: text, to: '2024-01-02', timezone: 0 });
+      const recordings = client.getCallRecordings({ dateFrom: '2024-01-01', dateTo: text });
+
+      // Assess
+      await expect(cdr).rejects.toThrow(VoipmsInputError);
+      await expect(cdr).rejects.toThrow('from must be a Date or YYYY-MM-DD');
+      await expect(recordings).rejects.toThrow(VoipmsInputError);
+      await expect(recordings).rejects.toThrow('dateTo must be a Date or YYYY-MM-DD');
+      expect(seen).toHaveLength(0);
+    },
+  );
+});
