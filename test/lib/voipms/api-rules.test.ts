@@ -1,7 +1,10 @@
 // The VoIP.ms API client's rules, each stated against a stub `fetch` so the answer VoIP.ms gives is exact:
 // which failures are worth retrying, how parameters travel, which DIDs the practice owns, and what is refused
-// before any request. Statuses as listed in VoIP.ms's reference (../shared/reference/voipms).
-import { describe, expect, it } from 'vitest';
+// before any request. Statuses as listed in VoIP.ms's reference (../shared/reference/voipms). A failed
+// connection is stated against local servers instead.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   createVoipmsClient,
   decodeBase64File,
@@ -686,4 +689,82 @@ describe('dates given as text', () => {
       expect(seen).toHaveLength(0);
     },
   );
+});
+
+describe('what a failed connection is called', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** A server on 127.0.0.1 that answers every request with `answer`; its rest.php URL. */
+  async function serve(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+    const server = createServer(answer);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/rest.php`;
+  }
+
+  const realClient = (apiUrl: string) =>
+    createVoipmsClient({ apiUrl, username: 'user@example.com', password: 'pw', maxRetries: 0 });
+
+  it('a server that drops the connection: the message with the socket error code in brackets', async () => {
+    // Prepare
+    const apiUrl = await serve((req) => req.socket.destroy());
+
+    // Act
+    const error = await failure(realClient(apiUrl).callApi('getCDR'));
+
+    // Assess
+    expect(error).toMatchObject({
+      status: 'network_error',
+      retryable: true,
+      detail: 'fetch failed (UND_ERR_SOCKET)',
+    });
+  });
+
+  it('a server that redirects forever: the bare message, its cause having no code', async () => {
+    // Prepare
+    const apiUrl = await serve((req, res) => {
+      res.writeHead(302, { location: req.url ?? '/' });
+      res.end();
+    });
+
+    // Act
+    const error = await failure(realClient(apiUrl).callApi('getCDR'));
+
+    // Assess
+    expect(error).toMatchObject({ status: 'network_error', retryable: true, detail: 'fetch failed' });
+  });
+
+  it.each([
+    ['no cause', new Error('socket hang up'), 'socket hang up'],
+    ['a cause without a code', new Error('socket hang up', { cause: new Error('closed') }), 'socket hang up'],
+    ['a cause that is text', new Error('socket hang up', { cause: 'ECONNRESET' }), 'socket hang up'],
+    ['a null cause', new Error('socket hang up', { cause: null }), 'socket hang up'],
+    [
+      'a cause with a code',
+      new Error('socket hang up', { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) }),
+      'socket hang up (ECONNRESET)',
+    ],
+  ])('a fetch failing with %s: %j', async (_label, thrown, detail) => {
+    // Prepare
+    const { client } = clientWith(
+      [
+        () => {
+          throw thrown;
+        },
+      ],
+      { maxRetries: 0 },
+    );
+
+    // Act
+    const error = await failure(client.callApi('getCDR'));
+
+    // Assess
+    expect(error).toMatchObject({ status: 'network_error', retryable: true, detail });
+  });
 });
