@@ -1,17 +1,22 @@
 // The VoIP.ms API client's rules, each stated against a stub `fetch` so the answer VoIP.ms gives is exact:
 // which failures are worth retrying, how parameters travel, which DIDs the practice owns, and what is refused
 // before any request. Statuses as listed in VoIP.ms's reference (../shared/reference/voipms). A failed
-// connection is stated against local servers instead.
+// connection and the client built from the configuration are stated against local servers instead.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../lib/config.js';
 import {
   createVoipmsClient,
   decodeBase64File,
+  VoipmsAccountMissingError,
   VoipmsApiError,
   type VoipmsClientOptions,
   VoipmsInputError,
 } from '../../../lib/voipms/index.js';
+import { voipmsClientFromConfig } from '../../../lib/voipms/outbound.js';
+import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
+import { testEnv } from '../../support/config.js';
 
 interface Seen {
   url: URL;
@@ -766,5 +771,58 @@ describe('what a failed connection is called', () => {
 
     // Assess
     expect(error).toMatchObject({ status: 'network_error', retryable: true, detail });
+  });
+});
+
+describe('the client built from the configuration', () => {
+  let fake: FakeVoipms | undefined;
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+  });
+
+  const configFor = (api: FakeVoipms, account?: string) =>
+    loadConfig({
+      ...testEnv(),
+      VOIPMS_API_URL: api.url,
+      VOIPMS_USERNAME: api.username,
+      VOIPMS_PASSWORD: api.password,
+      ...(account === undefined ? {} : { VOIPMS_ACCOUNT: account }),
+    });
+
+  it('calls the configured API with the configured credentials, and reads recordings of VOIPMS_ACCOUNT', async () => {
+    // Prepare
+    fake = await startFakeVoipms({ account: '100000' });
+    fake.seedRecording({
+      id: 'REC-CFG',
+      datetime: '2024-08-01 10:00:00',
+      mp3: Buffer.from('a'),
+      account: '100000_A',
+    });
+    const client = voipmsClientFromConfig(configFor(fake, '100000_A'));
+
+    // Act
+    const rows = await client.getCallRecordings({ dateFrom: '2024-08-01', dateTo: '2024-08-01' });
+
+    // Assess
+    expect(client.account).toBe('100000_A');
+    expect(rows.map((row) => row.callrecording)).toEqual(['REC-CFG']);
+    expect(fake.callsTo('getCallRecordings').map((call) => call.params.account)).toEqual(['100000_A']);
+  });
+
+  it('has no recording account when VOIPMS_ACCOUNT is not set, and asks nothing without one', async () => {
+    // Prepare
+    fake = await startFakeVoipms();
+    const client = voipmsClientFromConfig(configFor(fake));
+
+    // Act
+    const missing = await client
+      .getCallRecordings({ dateFrom: '2024-08-01', dateTo: '2024-08-01' })
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(client.account).toBeUndefined();
+    expect(missing).toBeInstanceOf(VoipmsAccountMissingError);
+    expect(fake.calls).toEqual([]);
   });
 });
