@@ -119,6 +119,69 @@ describe('inbound text callbacks', () => {
     expect(text.media).toEqual(['https://m/1']);
   });
 
+  it('read only the query on GET, whatever body comes with it', () => {
+    const form = voipmsSmsParams(
+      event({ method: 'GET', rawQuery: 'id=1&message=hi', body: 'id=2&message=bye&media=https://m/1' }),
+    );
+    expect(form).toEqual({ id: ['1'], message: ['hi'] });
+    const json = voipmsSmsParams(
+      event({
+        method: 'GET',
+        rawQuery: 'id=1',
+        body: JSON.stringify({ id: 2, media: ['https://m/1'] }),
+        json: true,
+      }),
+    );
+    expect(json).toEqual({ id: ['1'] });
+  });
+
+  it('read a form field holding a JSON list of media as that list', () => {
+    const request = event({
+      method: 'POST',
+      rawQuery: '',
+      body: new URLSearchParams({
+        id: '7',
+        from: '5559876543',
+        to: '5551234567',
+        media: '["https://m/1.jpg","https://m/2.png"]',
+      }).toString(),
+    });
+    expect(voipmsSmsParams(request).media).toEqual(['["https://m/1.jpg","https://m/2.png"]']);
+    expect(parseVoipmsSms(request, { voipms: {} } as never).mediaUrls).toEqual([
+      'https://m/1.jpg',
+      'https://m/2.png',
+    ]);
+  });
+
+  it('keep the query media of a JSON body that has none, and never read media that is an object', () => {
+    const none = voipmsSmsParams(
+      event({
+        method: 'POST',
+        rawQuery: 'media=https://m/q.jpg',
+        body: JSON.stringify({ id: 1 }),
+        json: true,
+      }),
+    );
+    expect(none).toEqual({ id: ['1'], media: ['https://m/q.jpg'] });
+    const object = event({
+      method: 'POST',
+      rawQuery: '',
+      body: JSON.stringify({ id: 1, from: '5559876543', to: '5551234567', media: { 0: 'https://m/1' } }),
+      json: true,
+    });
+    expect('media' in voipmsSmsParams(object)).toBe(false);
+    expect(parseVoipmsSms(object, { voipms: {} } as never).mediaUrls).toEqual([]);
+  });
+
+  it('refuse a JSON body that is null or not an object as a callback without its fields', () => {
+    for (const body of ['null', '"hi"', '5', '[]']) {
+      const request = event({ method: 'POST', rawQuery: '', body, json: true });
+      expect(refusal(() => parseVoipmsSms(request, { voipms: {} } as never))).toBe(
+        'id is required; from is required; to is required',
+      );
+    }
+  });
+
   it('carry the configured DID as a fallback only when there is one', () => {
     const request = event({ method: 'GET', rawQuery: 'id=1&from=5559876543&to=5551234567' });
     expect(parseVoipmsSms(request, { voipms: { did: '5551234567' } } as never).fallbackDid).toBe(
