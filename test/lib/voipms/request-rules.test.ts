@@ -1,4 +1,5 @@
 // What the VoIP.ms routes read from a request, and what they refuse with a 400 naming the problem.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../../lib/http/errors.js';
 import { decodeRequest } from '../../../lib/http/request.js';
@@ -62,6 +63,26 @@ describe('pushed call records', () => {
 
   it('explain a cdr that is neither a list nor a record', () => {
     expect(refusal(() => parseVoipmsCdr(jsonRequest({ cdr: 'x' })))).toMatch(/^cdr\.0: record |^cdr: /);
+  });
+
+  it('name the record at fault whatever the cdr holds: a shape refused as a whole always has one bad record', () => {
+    // The array-or-record check and the record check agree, so the refusal that names no record (the last
+    // resort after the record loop) is never reached: this holds for any JSON value as `cdr`.
+    fc.assert(
+      fc.property(fc.jsonValue(), (cdr) => {
+        let message: string | undefined;
+        try {
+          parseVoipmsCdr(jsonRequest({ cdr }));
+        } catch (error) {
+          if (!(error instanceof BadRequestError)) throw error;
+          message = error.message;
+        }
+        expect(message === undefined || message === 'cdr is required' || /^cdr\.\d+: /.test(message)).toBe(
+          true,
+        );
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('read a record or a list of them, dates in any zone being checked later', () => {
