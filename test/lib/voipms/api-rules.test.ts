@@ -1,14 +1,22 @@
 // The VoIP.ms API client's rules, each stated against a stub `fetch` so the answer VoIP.ms gives is exact:
 // which failures are worth retrying, how parameters travel, which DIDs the practice owns, and what is refused
-// before any request. Statuses as listed in VoIP.ms's reference (../shared/reference/voipms).
-import { describe, expect, it } from 'vitest';
+// before any request. Statuses as listed in VoIP.ms's reference (../shared/reference/voipms). A failed
+// connection and the client built from the configuration are stated against local servers instead.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../lib/config.js';
 import {
   createVoipmsClient,
   decodeBase64File,
+  VoipmsAccountMissingError,
   VoipmsApiError,
   type VoipmsClientOptions,
   VoipmsInputError,
 } from '../../../lib/voipms/index.js';
+import { voipmsClientFromConfig } from '../../../lib/voipms/outbound.js';
+import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
+import { testEnv } from '../../support/config.js';
 
 interface Seen {
   url: URL;
@@ -590,5 +598,231 @@ describe('more of how calls travel', () => {
     expect(
       (await client.sendSms({ did: '5551234567', dst: '5559876543', message: 'x', mediaUrls: media })).ids,
     ).toEqual(['5']);
+  });
+});
+
+describe('pointing a DID at our callback', () => {
+  const URL_CALLBACK = 'https://hooks.example.com/webhooks/voipms/sms/incoming?token=t&to={TO}';
+
+  it('reports as changed only what it changed, and as kept only what it sent back as it was', async () => {
+    // Prepare: SMS on, mail copies on, a callback switched off that already retried.
+    const { client } = clientWith([
+      ok({
+        dids: [
+          {
+            did: '5551234567',
+            sms_enabled: '1',
+            sms_email_enabled: '1',
+            sms_email: 'front@example.com',
+            sms_url_callback_enabled: '0',
+            sms_url_callback: '',
+            sms_url_callback_retry: '1',
+          },
+        ],
+      }),
+      ok({}),
+    ]);
+
+    // Act
+    const result = await client.configureSmsCallback({ did: '5551234567', url: URL_CALLBACK });
+
+    // Assess
+    expect(result.changed).toEqual({
+      url_callback_enable: { from: '0', to: '1' },
+      url_callback: { from: '', to: URL_CALLBACK },
+    });
+    expect([...result.kept].sort()).toEqual([
+      'email_address',
+      'email_enabled',
+      'enable',
+      'url_callback_retry',
+    ]);
+    expect(result.kept).not.toContain('url_callback');
+    expect(result.kept).not.toContain('url_callback_enable');
+  });
+
+  it('leaves out a setting the DID reports as null: sent as nothing, never as the text "null"', async () => {
+    // Prepare: VoIP.ms reports an unset mail address and forward number as JSON null.
+    const { client, seen } = clientWith([
+      ok({ dids: [{ did: '5551234567', sms_enabled: '1', sms_email: null, sms_forward: null }] }),
+      ok({}),
+    ]);
+
+    // Act
+    const result = await client.configureSmsCallback({ did: '5551234567', url: URL_CALLBACK });
+
+    // Assess
+    const set = Object.fromEntries(seen[1]!.url.searchParams);
+    expect(set).toEqual({
+      api_username: 'user@example.com',
+      api_password: 'pw',
+      method: 'setSMS',
+      did: '5551234567',
+      enable: '1',
+      url_callback_enable: '1',
+      url_callback: URL_CALLBACK,
+      url_callback_retry: '1',
+    });
+    expect(result.kept).toEqual(['enable']);
+  });
+});
+
+describe('dates given as text', () => {
+  it.each([
+    '2024-01-01T00:00',
+    '2024-01-01 10:00:00',
+    '2024-01-01 ',
+    '2024-01-011',
+    ' 2024-01-01',
+    'On 2024-01-01',
+    '12024-01-01',
+  ])(
+    '%j is refused before any request: a date is exactly YYYY-MM-DD, nothing before or after',
+    async (text) => {
+      // Prepare
+      const { client, seen } = clientWith([status('no_cdr')], { account: '100000' });
+
+      // Act
+      const cdr = client.getCdr({ from: text, to: '2024-01-02', timezone: 0 });
+      const recordings = client.getCallRecordings({ dateFrom: '2024-01-01', dateTo: text });
+
+      // Assess
+      await expect(cdr).rejects.toThrow(VoipmsInputError);
+      await expect(cdr).rejects.toThrow('from must be a Date or YYYY-MM-DD');
+      await expect(recordings).rejects.toThrow(VoipmsInputError);
+      await expect(recordings).rejects.toThrow('dateTo must be a Date or YYYY-MM-DD');
+      expect(seen).toHaveLength(0);
+    },
+  );
+});
+
+describe('what a failed connection is called', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** A server on 127.0.0.1 that answers every request with `answer`; its rest.php URL. */
+  async function serve(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+    const server = createServer(answer);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/rest.php`;
+  }
+
+  const realClient = (apiUrl: string) =>
+    createVoipmsClient({ apiUrl, username: 'user@example.com', password: 'pw', maxRetries: 0 });
+
+  it('a server that drops the connection: the message with the socket error code in brackets', async () => {
+    // Prepare
+    const apiUrl = await serve((req) => req.socket.destroy());
+
+    // Act
+    const error = await failure(realClient(apiUrl).callApi('getCDR'));
+
+    // Assess
+    expect(error).toMatchObject({
+      status: 'network_error',
+      retryable: true,
+      detail: 'fetch failed (UND_ERR_SOCKET)',
+    });
+  });
+
+  it('a server that redirects forever: the bare message, its cause having no code', async () => {
+    // Prepare
+    const apiUrl = await serve((req, res) => {
+      res.writeHead(302, { location: req.url ?? '/' });
+      res.end();
+    });
+
+    // Act
+    const error = await failure(realClient(apiUrl).callApi('getCDR'));
+
+    // Assess
+    expect(error).toMatchObject({ status: 'network_error', retryable: true, detail: 'fetch failed' });
+  });
+
+  it.each([
+    ['no cause', new Error('socket hang up'), 'socket hang up'],
+    ['a cause without a code', new Error('socket hang up', { cause: new Error('closed') }), 'socket hang up'],
+    ['a cause that is text', new Error('socket hang up', { cause: 'ECONNRESET' }), 'socket hang up'],
+    ['a null cause', new Error('socket hang up', { cause: null }), 'socket hang up'],
+    [
+      'a cause with a code',
+      new Error('socket hang up', { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) }),
+      'socket hang up (ECONNRESET)',
+    ],
+  ])('a fetch failing with %s: %j', async (_label, thrown, detail) => {
+    // Prepare
+    const { client } = clientWith(
+      [
+        () => {
+          throw thrown;
+        },
+      ],
+      { maxRetries: 0 },
+    );
+
+    // Act
+    const error = await failure(client.callApi('getCDR'));
+
+    // Assess
+    expect(error).toMatchObject({ status: 'network_error', retryable: true, detail });
+  });
+});
+
+describe('the client built from the configuration', () => {
+  let fake: FakeVoipms | undefined;
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+  });
+
+  const configFor = (api: FakeVoipms, account?: string) =>
+    loadConfig({
+      ...testEnv(),
+      VOIPMS_API_URL: api.url,
+      VOIPMS_USERNAME: api.username,
+      VOIPMS_PASSWORD: api.password,
+      ...(account === undefined ? {} : { VOIPMS_ACCOUNT: account }),
+    });
+
+  it('calls the configured API with the configured credentials, and reads recordings of VOIPMS_ACCOUNT', async () => {
+    // Prepare
+    fake = await startFakeVoipms({ account: '100000' });
+    fake.seedRecording({
+      id: 'REC-CFG',
+      datetime: '2024-08-01 10:00:00',
+      mp3: Buffer.from('a'),
+      account: '100000_A',
+    });
+    const client = voipmsClientFromConfig(configFor(fake, '100000_A'));
+
+    // Act
+    const rows = await client.getCallRecordings({ dateFrom: '2024-08-01', dateTo: '2024-08-01' });
+
+    // Assess
+    expect(client.account).toBe('100000_A');
+    expect(rows.map((row) => row.callrecording)).toEqual(['REC-CFG']);
+    expect(fake.callsTo('getCallRecordings').map((call) => call.params.account)).toEqual(['100000_A']);
+  });
+
+  it('has no recording account when VOIPMS_ACCOUNT is not set, and asks nothing without one', async () => {
+    // Prepare
+    fake = await startFakeVoipms();
+    const client = voipmsClientFromConfig(configFor(fake));
+
+    // Act
+    const missing = await client
+      .getCallRecordings({ dateFrom: '2024-08-01', dateTo: '2024-08-01' })
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(client.account).toBeUndefined();
+    expect(missing).toBeInstanceOf(VoipmsAccountMissingError);
+    expect(fake.calls).toEqual([]);
   });
 });

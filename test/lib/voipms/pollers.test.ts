@@ -10,6 +10,7 @@ import {
   readCursor,
   voipmsOffsetHours,
 } from '../../../lib/voipms/pollers.js';
+import { insertVoipmsRecordings } from '../../../lib/voipms/recordings.js';
 import { type FakeCdrSeed, type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
@@ -228,6 +229,55 @@ describe('VoIP.ms pollers', () => {
     // Assess
     expect(result.skipped).toBeUndefined();
     expect(fake.callsTo('getCallRecordings').map((c) => c.params.account)).toEqual(['100000']);
+  });
+});
+
+describe('VoIP.ms recording durations', () => {
+  beforeEach(() => {
+    useConfig();
+    clearPracticeSettingsCache();
+    localQueues.reset();
+  });
+
+  it('stores the duration VoIP.ms lists for each recording, in seconds, zero included', async () => {
+    // Prepare: 1 h 5 min 9 s, and a recording of no length; a first run, looking back a day.
+    await testDb.db.query("DELETE FROM sync_state WHERE name = 'voipms.recordings'");
+    fake.seedRecording(
+      { id: 'REC-LONG', datetime: '2024-11-04 09:00:00', mp3: Buffer.from('a'), duration: '01:05:09' },
+      { id: 'REC-EMPTY', datetime: '2024-11-04 09:30:00', mp3: Buffer.from('b'), duration: '00:00' },
+    );
+
+    // Act
+    await pollVoipmsRecordings({
+      db: testDb.db,
+      client,
+      account: '100000',
+      now: new Date('2024-11-04T18:00:00Z'),
+    });
+
+    // Assess
+    const { rows } = await testDb.db.query<{
+      provider_recording_id: string;
+      duration_seconds: number | null;
+    }>(
+      `SELECT provider_recording_id, duration_seconds FROM recordings
+       WHERE provider_recording_id IN ('REC-LONG', 'REC-EMPTY') ORDER BY provider_recording_id`,
+    );
+    expect(rows).toEqual([
+      { provider_recording_id: 'REC-EMPTY', duration_seconds: 0 },
+      { provider_recording_id: 'REC-LONG', duration_seconds: 3909 },
+    ]);
+  });
+
+  it('stores no duration for a pushed reference that gives none', async () => {
+    // Act
+    await insertVoipmsRecordings(testDb.db, [{ providerRecordingId: 'REC-PUSHED', account: '100000' }]);
+
+    // Assess
+    const { rows } = await testDb.db.query(
+      "SELECT duration_seconds FROM recordings WHERE provider_recording_id = 'REC-PUSHED'",
+    );
+    expect(rows).toEqual([{ duration_seconds: null }]);
   });
 });
 

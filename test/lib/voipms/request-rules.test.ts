@@ -1,4 +1,5 @@
 // What the VoIP.ms routes read from a request, and what they refuse with a 400 naming the problem.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../../lib/http/errors.js';
 import { decodeRequest } from '../../../lib/http/request.js';
@@ -64,6 +65,26 @@ describe('pushed call records', () => {
     expect(refusal(() => parseVoipmsCdr(jsonRequest({ cdr: 'x' })))).toMatch(/^cdr\.0: record |^cdr: /);
   });
 
+  it('name the record at fault whatever the cdr holds: a shape refused as a whole always has one bad record', () => {
+    // The array-or-record check and the record check agree, so the refusal that names no record (the last
+    // resort after the record loop) is never reached: this holds for any JSON value as `cdr`.
+    fc.assert(
+      fc.property(fc.jsonValue(), (cdr) => {
+        let message: string | undefined;
+        try {
+          parseVoipmsCdr(jsonRequest({ cdr }));
+        } catch (error) {
+          if (!(error instanceof BadRequestError)) throw error;
+          message = error.message;
+        }
+        expect(message === undefined || message === 'cdr is required' || /^cdr\.\d+: /.test(message)).toBe(
+          true,
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('read a record or a list of them, dates in any zone being checked later', () => {
     const record = { uniqueid: '1715000000.1', date: '2024-05-06 10:00:00' };
     expect(parseVoipmsCdr(jsonRequest({ cdr: record }))).toEqual([record]);
@@ -117,6 +138,69 @@ describe('inbound text callbacks', () => {
       }),
     );
     expect(text.media).toEqual(['https://m/1']);
+  });
+
+  it('read only the query on GET, whatever body comes with it', () => {
+    const form = voipmsSmsParams(
+      event({ method: 'GET', rawQuery: 'id=1&message=hi', body: 'id=2&message=bye&media=https://m/1' }),
+    );
+    expect(form).toEqual({ id: ['1'], message: ['hi'] });
+    const json = voipmsSmsParams(
+      event({
+        method: 'GET',
+        rawQuery: 'id=1',
+        body: JSON.stringify({ id: 2, media: ['https://m/1'] }),
+        json: true,
+      }),
+    );
+    expect(json).toEqual({ id: ['1'] });
+  });
+
+  it('read a form field holding a JSON list of media as that list', () => {
+    const request = event({
+      method: 'POST',
+      rawQuery: '',
+      body: new URLSearchParams({
+        id: '7',
+        from: '5559876543',
+        to: '5551234567',
+        media: '["https://m/1.jpg","https://m/2.png"]',
+      }).toString(),
+    });
+    expect(voipmsSmsParams(request).media).toEqual(['["https://m/1.jpg","https://m/2.png"]']);
+    expect(parseVoipmsSms(request, { voipms: {} } as never).mediaUrls).toEqual([
+      'https://m/1.jpg',
+      'https://m/2.png',
+    ]);
+  });
+
+  it('keep the query media of a JSON body that has none, and never read media that is an object', () => {
+    const none = voipmsSmsParams(
+      event({
+        method: 'POST',
+        rawQuery: 'media=https://m/q.jpg',
+        body: JSON.stringify({ id: 1 }),
+        json: true,
+      }),
+    );
+    expect(none).toEqual({ id: ['1'], media: ['https://m/q.jpg'] });
+    const object = event({
+      method: 'POST',
+      rawQuery: '',
+      body: JSON.stringify({ id: 1, from: '5559876543', to: '5551234567', media: { 0: 'https://m/1' } }),
+      json: true,
+    });
+    expect('media' in voipmsSmsParams(object)).toBe(false);
+    expect(parseVoipmsSms(object, { voipms: {} } as never).mediaUrls).toEqual([]);
+  });
+
+  it('refuse a JSON body that is null or not an object as a callback without its fields', () => {
+    for (const body of ['null', '"hi"', '5', '[]']) {
+      const request = event({ method: 'POST', rawQuery: '', body, json: true });
+      expect(refusal(() => parseVoipmsSms(request, { voipms: {} } as never))).toBe(
+        'id is required; from is required; to is required',
+      );
+    }
   });
 
   it('carry the configured DID as a fallback only when there is one', () => {
