@@ -13,6 +13,8 @@ export interface PurgeResult {
   /** Files that could not be removed; their rows stay so the next run tries again. */
   objectsFailed: number;
   webhookLogs: number;
+  /** Published events (behind the relay's cursor, not waiting to be offered again) recorded before the cutoff. */
+  events: number;
   /** Missed-call text claims and auto-reply budgets of past office days. */
   outboundGuards: number;
   autoReplyBudget: number;
@@ -21,8 +23,8 @@ export interface PurgeResult {
 const BATCH = 500;
 
 /**
- * Removes recordings (audio, transcript file, rows; transcriptions go with them) and webhook logs older than
- * the retention, then writes one `purge_log` row. Rows go only after their files are gone.
+ * Removes recordings (audio, transcript file, rows; transcriptions go with them), webhook logs and published
+ * events older than the retention, then writes one `purge_log` row. Rows go only after their files are gone.
  */
 export async function purgeExpired(
   db: Db,
@@ -39,6 +41,7 @@ export async function purgeExpired(
     objects: 0,
     objectsFailed: 0,
     webhookLogs: 0,
+    events: 0,
     outboundGuards: 0,
     autoReplyBudget: 0,
   };
@@ -88,12 +91,14 @@ export async function purgeExpired(
     if (rowCount < 5000) break;
   }
 
+  result.events = await purgeEvents(db, cutoff);
+
   Object.assign(result, await purgeGuards(db, now));
 
   await db.query(
     `INSERT INTO purge_log (cutoff, retention_days, recordings, transcriptions, objects, objects_failed, webhook_logs,
-       outbound_guards, auto_reply_budget)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+       outbound_guards, auto_reply_budget, events)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       cutoff,
       result.retentionDays,
@@ -104,10 +109,41 @@ export async function purgeExpired(
       result.webhookLogs,
       result.outboundGuards,
       result.autoReplyBudget,
+      result.events,
     ],
   );
   logger.info('retention purge', { ...result });
   return result;
+}
+
+const EVENT_BATCH = 5000;
+
+/**
+ * Events recorded before the cutoff that are on the bus already: at or behind the relay's cursor
+ * (migrations/1732500009703, compared by value as the relay does) and not waiting in event_retries to be offered
+ * again. An event not yet published is never deleted, however old: it means the relay is stuck, which the backlog
+ * alarm (EventsOldestUnpublishedSeconds) reports, and it must still reach the bus once the relay runs again.
+ * The cursor only moves forward, so an event behind it stays behind it; the relay's own statements read only
+ * events past the cursor or in event_retries, never the ones removed here, and the cursor's (tx, event_id) does
+ * not need its event row to exist. Nothing else points at an event row: event_retries would cascade (none of its
+ * rows is removed here), and alerts keep the event id, type and numbers as values of their own, so their
+ * `UNIQUE (event_id, recipient_number)` still keeps a repeat of an old event from alerting anyone twice.
+ * Bounded statements, like the webhook logs.
+ */
+export async function purgeEvents(db: Db, cutoff: Date): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      `DELETE FROM events WHERE id IN (
+         SELECT e.id FROM events e, event_cursor c
+         WHERE e.recorded_at < $1 AND (e.tx, e.id) <= (c.tx, c.event_id)
+           AND NOT EXISTS (SELECT 1 FROM event_retries r WHERE r.event_id = e.id)
+         ORDER BY e.tx, e.id LIMIT ${EVENT_BATCH})`,
+      [cutoff],
+    );
+    removed += rowCount;
+    if (rowCount < EVENT_BATCH) return removed;
+  }
 }
 
 /**
