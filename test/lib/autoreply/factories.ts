@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { IntentRule } from '../../../lib/autoreply/classifier.js';
 import type { Intent } from '../../../lib/autoreply/lexicon.js';
-import type { OfficeSettings } from '../../../lib/practice/hours.js';
+import type { ReplyContext } from '../../../lib/autoreply/replies.js';
+import { type OfficeSettings, officeStatus } from '../../../lib/practice/hours.js';
 
 export interface LabelledMessage {
   text: string;
@@ -44,6 +45,20 @@ export function officeSettings(overrides: Partial<OfficeSettings> = {}): OfficeS
       sun: [],
     },
     holidays: [],
+    ...overrides,
+  };
+}
+
+/** A practice with its name, lines and address set, in New York, at `now` (closed for a holiday when the status says so). */
+export function replyContext(now: Date, overrides: Partial<ReplyContext> = {}): ReplyContext {
+  const settings = officeSettings({ holidays: overrides.status?.isHoliday ? ['2025-06-10'] : [] });
+  return {
+    practiceName: 'Bright Smiles Dental',
+    officeLine: '(555) 010-2000',
+    emergencyLine: '(555) 010-9111',
+    address: '12 Main St',
+    timezone: settings.timezone,
+    status: officeStatus(settings, now),
     ...overrides,
   };
 }

@@ -2,23 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { composeReply, type ReplyContext } from '../../../lib/autoreply/replies.js';
 import { officeStatus } from '../../../lib/practice/hours.js';
-import { intentRule, officeSettings } from './factories.js';
+import { intentRule, replyContext } from './factories.js';
 
 // Tuesday 10 June 2025 in New York (EDT, UTC-4): open 08:00-17:00.
 const at = (local: string) => new Date(`2025-06-10T${local}:00-04:00`);
 
-function context(now: Date, overrides: Partial<ReplyContext> = {}): ReplyContext {
-  const settings = officeSettings({ holidays: overrides.status?.isHoliday ? ['2025-06-10'] : [] });
-  return {
-    practiceName: 'Bright Smiles Dental',
-    officeLine: '(555) 010-2000',
-    emergencyLine: '(555) 010-9111',
-    address: '12 Main St',
-    timezone: settings.timezone,
-    status: officeStatus(settings, now),
-    ...overrides,
-  };
-}
+const context = replyContext;
 
 describe('office hours in a reply', () => {
   it('is open from the opening minute: 08:00 says open until 5 PM, 07:59 says closed and opens at 8', () => {
