@@ -60,6 +60,21 @@ describe('language', () => {
     expect(classify('sí').language).toBe('es');
     expect(classify('ok').language).toBe('en');
   });
+
+  it('takes any Spanish mark (¿ ¡ ñ Ñ á é í ó ú) as Spanish when no word tells, and a text without one as English', () => {
+    for (const mark of ['¿', '¡', 'ñ', 'Ñ', 'á', 'é', 'í', 'ó', 'ú']) {
+      expect(classify(`zq${mark}x`).language, mark).toBe('es');
+    }
+    expect(classify('zqx').language).toBe('en');
+    expect(classify('zqàx zqüx').language).toBe('en');
+  });
+
+  it('lets the words decide before any mark: one more English word is English, accents or not', () => {
+    expect(classify('the zqéx').language).toBe('en');
+    expect(classify('el zqx').language).toBe('es');
+    expect(classify('el the zqéx').language).toBe('es');
+    expect(classify('el the zqx').language).toBe('en');
+  });
 });
 
 describe("a practice's own rules", () => {
