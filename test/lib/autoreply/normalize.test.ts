@@ -40,11 +40,36 @@ describe('tokenize', () => {
     expect(tokenize('aaab')).toEqual(['ab']);
   });
 
+  it('collapses each run of a word on its own: a pair beside a collapsed run stays a pair', () => {
+    expect(tokenize('aaabbcc')).toEqual(['abbcc']);
+    expect(tokenize('aaabbbcc')).toEqual(['abcc']);
+    expect(tokenize('cooool coool cool')).toEqual(['col', 'col', 'cool']);
+    expect(tokenize('zzz zz')).toEqual(['z', 'zz']);
+    expect(tokenize('sooo cool')).toEqual(['so', 'cool']);
+  });
+
+  it('collapses runs of accented letters too, once folded, wherever they fall', () => {
+    expect(tokenize('caféééé')).toEqual(['cafe']);
+    expect(tokenize('abééécd')).toEqual(['abecd']);
+    expect(tokenize('añooo')).toEqual(['ano']);
+    expect(tokenize('sí, sííí')).toEqual(['si', 'si']);
+  });
+
+  it('folds upper-case accented letters, and joins a word across an accent in its middle', () => {
+    expect(tokenize('ÁRBOL')).toEqual(['arbol']);
+    expect(tokenize('Ñandú café ok')).toEqual(['nandu', 'cafe', 'ok']);
+    expect(tokenize('aÀb')).toEqual(['aab']);
+    expect(tokenize('José’s café')).toEqual(['joses', 'cafe']);
+  });
+
   it('expands SMS shorthand in English and Spanish, and only when asked to', () => {
     expect(tokenize('u r appt tmrw')).toEqual(['you', 'are', 'appointment', 'tomorrow']);
     expect(tokenize('xq porfa')).toEqual(['porque', 'por', 'favor']);
     expect(tokenize('u r appt', false)).toEqual(['u', 'r', 'appt']);
     expect(tokenize('uu')).toEqual(['uu']);
+    expect(tokenize('TMRW pls')).toEqual(['tomorrow', 'please']);
+    // Longer than any shorthand: kept as written, even when it starts like one.
+    expect(tokenize('tmrwxyzabcdefghij')).toEqual(['tmrwxyzabcdefghij']);
   });
 
   it('reads the tooth, blood and hurt emoji as words and every other emoji as a gap', () => {
@@ -52,6 +77,8 @@ describe('tokenize', () => {
     expect(tokenize('ouch🤕')).toEqual(['ouch', 'hurt']);
     expect(tokenize('ok😀fine')).toEqual(['ok', 'fine']);
     expect(tokenize('中文')).toEqual([]);
+    expect(tokenize('🦷😀🩸')).toEqual(['tooth', 'blood']);
+    expect(tokenize('hi \ud83d')).toEqual(['hi']);
   });
 
   it('ends a word right before an emoji that follows it without a space', () => {
@@ -86,5 +113,8 @@ describe('normalize and squeeze', () => {
     expect(squeeze('apointment')).toBe('apointment');
     expect(squeeze('aa')).toBe('a');
     expect(squeeze('')).toBe('');
+    expect(squeeze('abb')).toBe('ab');
+    expect(squeeze('abba')).toBe('aba');
+    expect(squeeze('ab')).toBe('ab');
   });
 });

@@ -197,4 +197,80 @@ describe('fillTemplate', () => {
     // Assess
     expect(withName).toBe('Hi from Ana! Reply here. [sic]');
   });
+
+  it('leaves an unclosed placeholder or bracket as written, and an empty or unknown name too', () => {
+    const values = { office_line: '555', practice_name: '' };
+    expect(fillTemplate('Call {office_line', values)).toBe('Call {office_line');
+    expect(fillTemplate('a {office_line} b {practice_name', values)).toBe('a 555 b {practice_name');
+    expect(fillTemplate('see [this', values)).toBe('see [this');
+    expect(fillTemplate('[A {office_line', values)).toBe('[A {office_line');
+    expect(fillTemplate('a]b[c', values)).toBe('a]b[c');
+    expect(fillTemplate('{} {x}', values)).toBe('{} {x}');
+  });
+
+  it('reads a bracket without a bar as the text or nothing, and an empty first choice as nothing', () => {
+    const values = { office_line: '555', practice_name: '' };
+    expect(fillTemplate('x [{office_line}] y', values)).toBe('x 555 y');
+    expect(fillTemplate('x [{practice_name}] y', values)).toBe('x  y');
+    expect(fillTemplate('[|B {office_line}]', values)).toBe('');
+    expect(fillTemplate('a [b] c [{office_line}|z] d', values)).toBe('a [b] c 555 d');
+    // An unclosed placeholder in the first choice does not make it unconfigured.
+    expect(fillTemplate('[{office_line} {practice_name|none]', values)).toBe('555 {practice_name');
+  });
+
+  it('gives an empty value its fallback outside brackets only', () => {
+    const values = { practice_name: '' };
+    const fallbacks = { practice_name: 'our office' };
+    expect(fillTemplate('Welcome to {practice_name}.', values, fallbacks)).toBe('Welcome to our office.');
+    expect(fillTemplate('Hi[ from {practice_name}|].', values, fallbacks)).toBe('Hi.');
+  });
+});
+
+describe('composeReply with what a practice typed', () => {
+  const at10 = officeStatus(officeSettings({}), new Date('2025-06-10T10:00:00-04:00'));
+  const typed = (overrides: Partial<ReplyContext>): ReplyContext => ({
+    practiceName: 'Bright Smiles Dental',
+    timezone: 'America/New_York',
+    status: at10,
+    ...overrides,
+  });
+
+  it('trims the name, lines and address as typed', () => {
+    const ctx = typed({ practiceName: '  North Clinic ', officeLine: ' 555-0100  ', address: '  1 Elm St ' });
+    expect(composeReply('location', 'en', ctx)).toBe(
+      'North Clinic: We are at 1 Elm St. Need directions? Call 555-0100.',
+    );
+  });
+
+  it("names a practice that set no name 'our office', or 'nuestra clínica', in its own rule texts", () => {
+    const rules = (language: 'en' | 'es') => [
+      intentRule({ intent: 'location', language, responseText: 'Welcome to {practice_name}.' }),
+    ];
+    expect(composeReply('location', 'en', typed({ practiceName: '', rules: rules('en') }))).toBe(
+      'Welcome to our office.',
+    );
+    expect(composeReply('location', 'es', typed({ practiceName: '', rules: rules('es') }))).toBe(
+      'Welcome to nuestra clínica.',
+    );
+  });
+
+  it('uses the built-in text when a rule text is blank or not text', () => {
+    const blank = [intentRule({ intent: 'location', responseText: '   ' })];
+    const notText = [intentRule({ intent: 'location', responseText: 42 as unknown as string })];
+    const builtIn = composeReply('location', 'en', typed({ address: '1 Elm St' }));
+    expect(composeReply('location', 'en', typed({ address: '1 Elm St', rules: blank }))).toBe(builtIn);
+    expect(composeReply('location', 'en', typed({ address: '1 Elm St', rules: notText }))).toBe(builtIn);
+  });
+
+  it('closes a space before punctuation, however many, and cuts a long text at a space only past its middle', () => {
+    const spaced = [intentRule({ intent: 'location', responseText: 'Hello   there  , friend !' })];
+    expect(composeReply('location', 'en', typed({ rules: spaced }))).toBe('Hello there, friend!');
+    const middle = `${'a'.repeat(160)} ${'b'.repeat(200)}`;
+    const cut = composeReply(
+      'location',
+      'en',
+      typed({ rules: [intentRule({ intent: 'location', responseText: middle })] }),
+    );
+    expect(cut).toBe(`${middle.slice(0, 319)}…`);
+  });
 });
