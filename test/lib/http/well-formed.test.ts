@@ -31,6 +31,31 @@ describe('well-formed text', () => {
   });
 });
 
+describe('well-formed values', () => {
+  it('are handed back as they are, not copied', () => {
+    const event = { a: ['x', { b: 'y', n: 1, z: null, t: true }], body: Buffer.from('hi'), emoji: '😀' };
+    expect(wellFormed(event)).toBe(event);
+    expect(wellFormed([])).toEqual([]);
+  });
+
+  it('are copied and mended wherever a lone surrogate hides: a key, a nested key, an array item, a deep value', () => {
+    const hidden = [
+      { 'k\ud800': 1 },
+      { a: { 'k\udc00': 1 } },
+      { a: ['ok', 'x\ud800'] },
+      { a: [{ b: { c: 'x\udbff' } }] },
+      ['ok', { a: '\udfff' }],
+      'x\ud800',
+    ];
+    for (const value of hidden) {
+      const mended = wellFormed(value);
+      expect(mended, JSON.stringify(value)).not.toBe(value);
+      expect(JSON.stringify(mended)).not.toMatch(LONE_ESCAPE);
+      expect(JSON.stringify(mended)).toContain('\uFFFD');
+    }
+  });
+});
+
 describe('the route path', () => {
   it('strips a named stage only on the default execute-api endpoint', () => {
     const event = httpEvent({ path: '/prod/webhooks/twilio/sms/status' });
