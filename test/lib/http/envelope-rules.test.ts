@@ -16,7 +16,7 @@ import { logger } from '../../../lib/observability.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
 import { httpEvent, lambdaContext } from '../../support/events.js';
-import { countedMetrics } from '../../support/metrics.js';
+import { countedMetrics, metricsPublished } from '../../support/metrics.js';
 
 /**
  * The envelope every webhook shares, on a route of its own (no product handler behind it), so each rule is seen
@@ -142,8 +142,10 @@ describe('an accepted request', () => {
       request_id: 'req-envelope-1',
       idempotency_token: 'idem-42',
     });
-    expect(row.duration_ms).toBeGreaterThanOrEqual(0);
-    expect(row.duration_ms).toBeLessThan(10_000);
+    // Milliseconds, to two decimals.
+    expect(row.duration_ms).toBeGreaterThan(0);
+    expect(row.duration_ms).toBeLessThan(5_000);
+    expect(Number(row.duration_ms.toFixed(2))).toBe(row.duration_ms);
     expect(row.payload).toEqual({
       query: { token: ['[secret]'], Digits: ['[1 chars]'] },
       fields: { Body: ['[5 chars]'], From: ['+*********23'] },
@@ -161,7 +163,13 @@ describe('an accepted request', () => {
   });
 
   it('records no request id or idempotency token it was not given', async () => {
-    await call(route(), request(), { awsRequestId: undefined });
+    let requestId: string | undefined;
+    const handle = async (_input: unknown, context: RouteContext) => {
+      requestId = context.requestId;
+      return { statusCode: 200, body: '' };
+    };
+    await call(route({ handle }), request(), { awsRequestId: undefined });
+    expect(requestId).toBe('');
     const row = await onlyLogRow();
     expect(row.request_id).toBeNull();
     expect(row.idempotency_token).toBeNull();
@@ -211,9 +219,11 @@ describe('an accepted request', () => {
   });
 
   it('counts the request by route and status, and no refusal', async () => {
-    const metrics = countedMetrics();
+    const metrics = metricsPublished();
     await call(route(), request());
-    expect(metrics()).toEqual(['Request']);
+    expect(metrics()).toEqual([
+      { name: 'Request', dimensions: expect.objectContaining({ route: NAME, status: '200' }) },
+    ]);
   });
 });
 
@@ -262,7 +272,9 @@ describe('a request the caller check refuses', () => {
   });
 
   it('says when a source has spent its budget, once, and still leaves the row', async () => {
-    const metrics = countedMetrics();
+    const added = metricsPublished();
+    const metrics = () => added().map(({ name }) => name);
+    const dimensions = () => added().map(({ dimensions }) => dimensions);
     const warned = vi.spyOn(logger, 'warn');
     await testDb.db.query(
       `INSERT INTO refusal_budget (source_key, window_start, refused) VALUES ($1, date_trunc('hour', now()), 20)
@@ -271,6 +283,11 @@ describe('a request the caller check refuses', () => {
     );
     await call(route(), request({ rawQuery: 'token=guess' }), { awsRequestId: 'req-over-1' });
     expect(metrics()).toEqual(['Request', 'RequestRefused', 'RefusalBudgetExhausted']);
+    expect(dimensions()).toEqual([
+      expect.objectContaining({ route: NAME, status: '403' }),
+      expect.objectContaining({ route: NAME }),
+      expect.objectContaining({ route: NAME }),
+    ]);
     expect(warned).toHaveBeenCalledWith(expect.stringContaining('refusal budget exhausted'), {
       route: NAME,
       source: FROM_IP,
@@ -284,6 +301,23 @@ describe('a request the caller check refuses', () => {
       'RequestRefused',
     ]);
     expect((await logRows()).map((row) => row.status_code)).toEqual([403, 403]);
+  });
+});
+
+describe('a caller check that fails on our side', () => {
+  it('answers its own 5xx and keeps the whole row: a failure of ours is not a refusal of the caller', async () => {
+    const response = await call(
+      route({
+        verify: () => {
+          throw new HttpError(503, 'token store unreachable');
+        },
+      }),
+      request(),
+    );
+    expect(response).toMatchObject({ statusCode: 503, body: 'token store unreachable' });
+    const row = await onlyLogRow();
+    expect(row).toMatchObject({ status_code: 503, signature_valid: false, error: 'token store unreachable' });
+    expect(row.payload.refused).toBeUndefined();
   });
 });
 
@@ -410,6 +444,24 @@ describe('a request the route cannot handle', () => {
     expect(row).toMatchObject({ status_code: 200, error: 'no database' });
   });
 
+  it('answers the fallback for a server-side HTTP error too, and logs it', async () => {
+    const logged = vi.spyOn(logger, 'error');
+    const response = await call(
+      route({
+        fallback: () => ({ statusCode: 200, body: 'fallback' }),
+        handle: async () => {
+          throw new HttpError(502, 'provider answered badly');
+        },
+      }),
+      request(),
+    );
+    expect(response.body).toBe('fallback');
+    expect(logged).toHaveBeenCalledWith('webhook handling failed', {
+      route: NAME,
+      error: 'provider answered badly',
+    });
+  });
+
   it('answers a refusal, not the fallback, for what the caller sent wrong', async () => {
     const fallback = vi.fn(() => ({ statusCode: 200, body: 'fallback' }));
     const response = await call(route({ fallback }), request({ body: 'From=x' }));
@@ -427,14 +479,34 @@ describe('the Lambda deadline', () => {
     });
 
   it('answers the fallback 1.5 s before the deadline when the work is not done', async () => {
-    const metrics = countedMetrics();
+    const metrics = metricsPublished();
     const started = performance.now();
     const response = await call(slow(3_000), request(), { getRemainingTimeInMillis: () => 1_700 });
     const elapsed = performance.now() - started;
     expect(response.body).toBe('fallback: Lambda deadline near');
     expect(elapsed).toBeGreaterThanOrEqual(150);
     expect(elapsed).toBeLessThan(2_500);
-    expect(metrics()).toContain('DeadlineFallback');
+    expect(metrics()).toContainEqual({
+      name: 'DeadlineFallback',
+      dimensions: expect.objectContaining({ route: NAME }),
+    });
+  });
+
+  it('says so in the log when it answers the fallback', async () => {
+    const logged = vi.spyOn(logger, 'error');
+    await call(slow(1_000), request(), { getRemainingTimeInMillis: () => 1_550 });
+    expect(logged).toHaveBeenCalledWith('answering the fallback before the Lambda deadline', {
+      route: NAME,
+      remaining: 1_550,
+    });
+  });
+
+  it('never cuts short a route without a fallback: inside the margin its answer is still awaited', async () => {
+    const plain = route({
+      handle: () =>
+        new Promise((resolve) => setTimeout(() => resolve({ statusCode: 200, body: 'late' }), 100)),
+    });
+    expect((await call(plain, request(), { getRemainingTimeInMillis: () => 1_000 })).body).toBe('late');
   });
 
   it('answers the fallback at once when less than the margin is left', async () => {

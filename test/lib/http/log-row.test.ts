@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { carryingPendingLog, type PendingLog, withLogRow } from '../../../lib/http/log-row.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { Db } from '../../../lib/db/index.js';
+import { carryingPendingLog, insertParams, type PendingLog, withLogRow } from '../../../lib/http/log-row.js';
 import { useTestDb } from '../../support/db.js';
 
 /** The request's log row rides on its first statement, whatever the statement's shape. */
@@ -82,5 +83,63 @@ describe('the pending log row', () => {
     );
     expect(log.written).toBe(true);
     expect(await logRows()).toEqual([{ request_id: log.row.request_id, status_code: 204 }]);
+  });
+
+  it('joins a WITH statement however it is indented, and only a WITH that opens the statement', () => {
+    expect(withLogRow('\n    WITH x AS (SELECT 1) SELECT * FROM x', 0)).toMatch(
+      /^WITH __webhook_log AS \(INSERT INTO webhook_logs[\s\S]*\), x AS \(SELECT 1\) SELECT \* FROM x$/,
+    );
+    expect(withLogRow('SELECT * FROM unnest($1::int[]) WITH ORDINALITY AS u', 1)).toMatch(
+      /^WITH __webhook_log AS \(INSERT INTO webhook_logs[\s\S]*\) SELECT \* FROM unnest\(\$1::int\[\]\) WITH ORDINALITY AS u$/,
+    );
+  });
+
+  it('rides on nothing when there is no row to carry, it is written already, or it has no request id', () => {
+    const written = { ...pending('req-done'), written: true };
+    const anonymous = pending('x');
+    anonymous.row.request_id = null;
+    expect(carryingPendingLog(testDb.db, undefined)).toBe(testDb.db);
+    expect(carryingPendingLog(testDb.db, written)).toBe(testDb.db);
+    expect(carryingPendingLog(testDb.db, anonymous)).toBe(testDb.db);
+  });
+
+  it('sends the later statements as they are, and times the row at its first statement', async () => {
+    const sent: string[] = [];
+    const spying = {
+      ...testDb.db,
+      query: (text: string, params?: readonly unknown[]) => {
+        sent.push(text);
+        return testDb.db.query(text, params);
+      },
+    } as Db;
+    const log = pending('req-later');
+    log.started = performance.now() - 12.345;
+    const db = carryingPendingLog(spying, log);
+    await db.query('SELECT count(*)::int AS n FROM calls');
+    await db.query('SELECT count(*)::int AS n FROM sms_messages');
+    expect(sent[0]).toContain('INSERT INTO webhook_logs');
+    expect(sent[1]).toBe('SELECT count(*)::int AS n FROM sms_messages');
+    expect(log.row.duration_ms).toBeGreaterThanOrEqual(12.34);
+    expect(log.row.duration_ms).toBeLessThan(5_000);
+    expect(Number(log.row.duration_ms.toFixed(2))).toBe(log.row.duration_ms);
+  });
+
+  it('rides on the first statement of a transaction too, and closes the database it wraps', async () => {
+    const log = pending('req-tx');
+    const close = vi.fn(async () => undefined);
+    const db = carryingPendingLog({ ...testDb.db, close } as Db, log);
+    await db.transaction(async (tx) => {
+      await tx.query('SELECT count(*)::int AS n FROM calls');
+    });
+    expect(await logRows()).toEqual([{ request_id: 'req-tx', status_code: 204 }]);
+    await db.close();
+    expect(close).toHaveBeenCalledOnce();
+  });
+
+  it('sends no sealed request as null, and a sealed one as hex', () => {
+    const row = pending('req-raw').row;
+    expect(insertParams({ ...row, raw_request_encrypted: undefined }).at(-1)).toBeNull();
+    expect(insertParams({ ...row, raw_request_encrypted: Buffer.from([0xab, 0x01]) }).at(-1)).toBe('ab01');
+    expect(insertParams({ ...row, raw_request_encrypted: 'cd02' }).at(-1)).toBe('cd02');
   });
 });
