@@ -504,3 +504,79 @@ describe('well-formed text', () => {
     expect(wellFormed(3)).toBe(3);
   });
 });
+
+describe('what a request may hold', () => {
+  const post = (body: string, headers: Record<string, string> = {}, base64 = false) =>
+    httpEvent({ path: '/p', body, headers, base64 });
+  const decode = (event: ReturnType<typeof httpEvent>) => decodeRequest(event, ['POST']);
+
+  it('refuses a NUL however it is written: raw, percent-escaped, JSON-escaped, in the body or the query', () => {
+    for (const event of [
+      post('Body=a%00b', { 'content-type': 'application/x-www-form-urlencoded' }),
+      post('Body=a\u0000b', { 'content-type': 'application/x-www-form-urlencoded' }, true),
+      post('{"Body":"a\\u0000b"}', { 'content-type': 'application/json' }),
+      httpEvent({ path: '/p', rawQuery: 'x=%00', method: 'GET' }),
+    ]) {
+      expect(
+        thrown(() => decodeRequest(event, ['POST', 'GET'])),
+        event.body ?? event.rawQueryString,
+      ).toMatchObject({
+        statusCode: 400,
+        message: 'request contains a NUL character',
+      });
+    }
+    // The text "%00" itself, percent-encoded, is no NUL.
+    expect(
+      decode(post('Body=%2500', { 'content-type': 'application/x-www-form-urlencoded' })).fields.Body,
+    ).toEqual(['%00']);
+  });
+
+  it('refuses bytes that are not UTF-8, and takes a replacement character that was really sent', () => {
+    const invalid = httpEvent({ path: '/p', body: '', headers: { 'content-type': 'text/plain' } });
+    invalid.body = Buffer.from([0x42, 0x6f, 0x64, 0x79, 0x3d, 0xff, 0xfe]).toString('base64');
+    invalid.isBase64Encoded = true;
+    expect(thrown(() => decode(invalid))).toMatchObject({ statusCode: 400 });
+    const sent = post('Body=a\uFFFDb', { 'content-type': 'application/x-www-form-urlencoded' }, true);
+    expect(decode(sent).fields.Body).toEqual(['a\uFFFDb']);
+  });
+
+  it('reads a body without a type as JSON only when it opens with { or [, spaces allowed', () => {
+    expect(decode(post('Body=hi {there}')).fields.Body).toEqual(['hi {there}']);
+    expect(decode(post('  {"Body":"hi"}')).json).toEqual({ Body: 'hi' });
+    expect(decode(post('[1,2]')).json).toEqual([1, 2]);
+  });
+
+  it('takes no fields from a JSON array, and skips nested values and nulls of an object', () => {
+    expect({ ...decode(post('[1,2]')).fields }).toEqual({});
+    const object = decode(post('{"a":"x","n":null,"o":{"b":1},"l":[1],"t":true,"k":2}'));
+    expect({ ...object.fields }).toEqual({ a: ['x'], t: ['true'], k: ['2'] });
+  });
+});
+
+describe('masking, at the edges of a character', () => {
+  it('counts a pair of surrogates as one character, at either end of the range, and a lone one as one', () => {
+    expect(maskPayload({ Body: '\u{10000}\u{10FFFF}ab' })).toEqual({ Body: '[4 chars]' });
+    expect(maskPayload({ Body: '\ud800x' })).toEqual({ Body: '[2 chars]' });
+    expect(maskPayload({ Body: '\udbffx\udfff' })).toEqual({ Body: '[3 chars]' });
+  });
+});
+
+describe('budget keys at the edges', () => {
+  it('reads only ::ffff:a.b.c.d as a mapped IPv4 address, and an unreadable source as unknown', () => {
+    expect(budgetKey('::ffff:1.2.3.4')).toBe('1.2.3.4');
+    expect(budgetKey('1::ffff:102:304')).toBe('1:0:0:0::/64');
+    expect(budgetKey('::1:ffff:102:304')).toBe('0:0:0:0::/64');
+    expect(budgetKey(undefined)).toBe('unknown');
+    expect(budgetKey('not-an-ip')).toBe('unknown');
+  });
+
+  it('keeps an excerpt of exactly 240 characters whole', () => {
+    // {"query":{"k":["[N chars]"]},"fields":{}} grows with the key's length: pick the key that makes 240.
+    const make = (key: string) => httpEvent({ path: '/p', rawQuery: `${key}=v` });
+    const base = JSON.stringify({ query: { k: ['[1 chars]'] }, fields: {} }).length;
+    const event = make(`k${'x'.repeat(REFUSED_EXCERPT_CHARS - base)}`);
+    const { excerpt } = refusedPayload(event, decodeRequest(event, ['POST'])) as { excerpt: string };
+    expect(excerpt).toHaveLength(REFUSED_EXCERPT_CHARS);
+    expect(excerpt.endsWith('…')).toBe(false);
+  });
+});
