@@ -154,14 +154,20 @@ describe('secret rotation', () => {
 describe('a caller check with no secret configured', () => {
   it('refuses every Twilio request, saying the token is missing, even one signed with an empty token', () => {
     const { request } = vectorRequest(VECTOR.signature);
-    const config = loadConfig({ ...testEnv(), TWILIO_AUTH_TOKEN: undefined } as Record<string, string>);
+    const config = loadConfig({ ...testEnv(), TWILIO_AUTH_TOKEN: undefined } as unknown as Record<
+      string,
+      string
+    >);
     expect(() => twilioSignature(request, config)).toThrow(
       new ForbiddenError('Twilio auth token not configured'),
     );
   });
 
   it('refuses every VoIP.ms request, saying the token is missing, even from an allowed address', () => {
-    const config = loadConfig({ ...testEnv(), VOIPMS_WEBHOOK_TOKEN: undefined } as Record<string, string>);
+    const config = loadConfig({ ...testEnv(), VOIPMS_WEBHOOK_TOKEN: undefined } as unknown as Record<
+      string,
+      string
+    >);
     const event = httpEvent({ path: '/p', rawQuery: 'token=', method: 'GET', sourceIp: '198.51.100.7' });
     expect(() => voipmsCaller(decodeRequest(event, ['GET']), config)).toThrow(
       new ForbiddenError('VoIP.ms webhook token not configured'),
