@@ -521,3 +521,24 @@ describe('checking whether a text went out', () => {
     expect(ids).toEqual(['9']);
   });
 });
+
+describe('caller ids as VoIP.ms writes them', () => {
+  it.each([
+    ['  "John Doe" <5551112222>  ', 'John Doe', '5551112222'],
+    ['John Doe<5551112222>', 'John Doe', '5551112222'],
+    ['A <  5551112222  >', 'A', '5551112222'],
+    [' 5551112222 ', null, '5551112222'],
+    ['""Jane"" <1>', '"Jane"', '1'],
+    ['"John" Doe <1>', '"John" Doe', '1'],
+    ['555-111-2222 <5551112222>', null, '5551112222'],
+    ['(555) 111 2222 <5551112222>', null, '5551112222'],
+    ['"5551112222" <5551112222>', null, '5551112222'],
+    ['JOHN 5551112222 <5551112222>', 'JOHN 5551112222', '5551112222'],
+  ])('reads %j as name %j and number %j', (callerid, name, number) => {
+    expect(parseCallerId(callerid)).toEqual({ name, number });
+  });
+
+  it('keeps text after the closing bracket as the number, whole: it is no caller id of the usual form', () => {
+    expect(parseCallerId('"Dr. X" <5551112222> x')).toEqual({ name: null, number: '"Dr. X" <5551112222> x' });
+  });
+});
