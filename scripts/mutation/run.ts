@@ -60,7 +60,11 @@ const percent = ({ detected, undetected }: Score) =>
   detected + undetected === 0 ? 'n/a' : `${((100 * detected) / (detected + undetected)).toFixed(1)}%`;
 
 async function main(): Promise<void> {
-  const asked = process.argv.slice(2);
+  // `npm run mutation -- http -- --force`: what follows a second `--` goes to Stryker (--force, --mutate …).
+  const args = process.argv.slice(2);
+  const split = args.indexOf('--');
+  const asked = split < 0 ? args : args.slice(0, split);
+  const strykerArgs = split < 0 ? [] : args.slice(split + 1);
   const names = asked.length > 0 ? asked : [...Object.keys(rooms), 'sql'];
   const unknown = names.filter((name) => name !== 'sql' && !(name in rooms));
   if (unknown.length > 0) throw new Error(`unknown room(s): ${unknown.join(', ')}`);
@@ -68,7 +72,7 @@ async function main(): Promise<void> {
   const scores: Score[] = [];
   for (const room of names.filter((name) => name !== 'sql')) {
     console.log(`\n=== ${room}`);
-    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'stryker'), ['run'], {
+    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'stryker'), ['run', ...strykerArgs], {
       cwd: ROOT,
       stdio: 'inherit',
       env: { ...process.env, MUTATION_ROOM: room },
