@@ -172,3 +172,49 @@ describe('one text after another', () => {
     expect(classify('my tooth hurts')).toEqual(first);
   });
 });
+
+describe('words never read as typos', () => {
+  it('matches a word of digits only exactly: no repeated digit is squeezed, at either end of 0–9', () => {
+    const code = [intentRule({ intent: 'insurance', keywords: ['0123459'] })];
+    expect(matches('0123459', code).intent).toBe('insurance');
+    expect(matches('00123459', code).intent).toBe('default');
+    expect(matches('01234599', code).intent).toBe('default');
+  });
+
+  it('reads a common word as itself, never as a typo of a rule keyword', () => {
+    const rules = [intentRule({ intent: 'insurance', keywords: ['otther'] })];
+    expect(matches('otther', rules).intent).toBe('insurance');
+    expect(matches('other', rules).intent).toBe('default');
+  });
+});
+
+describe('the language of a text with rule words', () => {
+  const spanish = (extra: Partial<IntentRule>) => [
+    intentRule({ intent: 'insurance', language: 'es', ...extra }),
+  ];
+
+  it('counts a phrase as two words of its language', () => {
+    expect(matches('zqa zqb the', spanish({ phrases: ['zqa zqb'] })).language).toBe('es');
+    expect(matches('zqa zqb the you and', spanish({ phrases: ['zqa zqb'] })).language).toBe('en');
+  });
+
+  it("counts the function words inside a phrase as well as the phrase's own two", () => {
+    expect(matches('zqa de la zqb the you and', spanish({ phrases: ['zqa de la zqb'] })).language).toBe('es');
+  });
+
+  it('counts each rule keyword as a word of its language', () => {
+    expect(matches('zqes zqet the', spanish({ keywords: ['zqes', 'zqet'] })).language).toBe('es');
+    // One each way: a tie, and no Spanish mark, so English.
+    expect(matches('zqes the', spanish({ keywords: ['zqes'] })).language).toBe('en');
+  });
+});
+
+describe('an opt-out in words', () => {
+  it('is an opt-out from a score of exactly 2.5, a phrase of its own rule inside a sentence', () => {
+    const rules = [intentRule({ intent: 'opt_out', phrases: ['zq halt now'] })];
+    expect(matches('please zq halt now thanks bye', rules)).toMatchObject({
+      intent: 'opt_out',
+      confidence: 0.9,
+    });
+  });
+});
