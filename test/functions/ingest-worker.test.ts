@@ -2,28 +2,19 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as ingestWorker } from '../../functions/ingest-worker.js';
 import { handler as smsStatus } from '../../functions/twilio-sms-status.js';
 import { handler as voipmsIncoming } from '../../functions/voipms-sms-incoming.js';
-import { DatabaseUnavailableError, type Db, setDb } from '../../lib/db/index.js';
+import { setDb } from '../../lib/db/index.js';
 import { localQueues, sendMessage } from '../../lib/queue/index.js';
 import { useSqsLikeQueue } from '../lib/queue/sqs-like.js';
 import { voipmsEvent, voipmsSmsParams } from '../lib/voipms/factories.js';
 import { useConfig } from '../support/config.js';
-import { useTestDb } from '../support/db.js';
+import { unreachableDb, useTestDb } from '../support/db.js';
 import { invoke } from '../support/events.js';
 import { fakeSid, twilioSmsStatusEvent } from '../support/twilio.js';
 
 const testDb = useTestDb();
 
 /** A database that is down: every statement fails as an unreachable Postgres does. */
-const downDb: Db = {
-  kind: 'pg',
-  query: async () => {
-    throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-  },
-  transaction: async () => {
-    throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-  },
-  close: async () => undefined,
-};
+const downDb = unreachableDb();
 
 /** Webhooks answered while Postgres was down: the ingest jobs they deferred, as the queue holds them. */
 async function deferredDuringOutage(requests: number) {

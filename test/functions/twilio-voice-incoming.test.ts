@@ -1,11 +1,11 @@
 import { validateRequest } from 'twilio/lib/webhooks/webhooks.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/twilio-voice-incoming.js';
-import { DatabaseUnavailableError, type Db, setDb } from '../../lib/db/index.js';
+import { setDb } from '../../lib/db/index.js';
 import { clearPracticeSettingsCache } from '../../lib/practice/settings.js';
 import { localQueues } from '../../lib/queue/index.js';
 import { TEST_AUTH_TOKEN, TEST_BASE_URL, useConfig } from '../support/config.js';
-import { useTestDb } from '../support/db.js';
+import { unreachableDb, useTestDb } from '../support/db.js';
 import { invoke } from '../support/events.js';
 import {
   parseXml,
@@ -190,16 +190,7 @@ describe('POST /webhooks/twilio/voice/incoming', () => {
 
   it('database and ingest queue both down: fallback TwiML, never an error', async () => {
     // Prepare: a database that is unreachable, and an ingest queue that refuses.
-    const down: Db = {
-      kind: 'pg',
-      query: async () => {
-        throw new DatabaseUnavailableError(new Error('connection refused'));
-      },
-      transaction: async () => {
-        throw new DatabaseUnavailableError(new Error('connection refused'));
-      },
-      close: async () => undefined,
-    };
+    const down = unreachableDb('connection refused');
     useConfig({ INGEST_QUEUE_URL: 'http://127.0.0.1:9/000000000000/ingest' });
     setDb(down);
     clearPracticeSettingsCache();
@@ -217,16 +208,7 @@ describe('POST /webhooks/twilio/voice/incoming', () => {
 
   it('database down: the call is deferred to the ingest queue and the caller still routed', async () => {
     vi.setSystemTime(OPEN_AT);
-    const down: Db = {
-      kind: 'pg',
-      query: async () => {
-        throw new DatabaseUnavailableError(new Error('timeout'));
-      },
-      transaction: async () => {
-        throw new DatabaseUnavailableError(new Error('timeout'));
-      },
-      close: async () => undefined,
-    };
+    const down = unreachableDb('timeout');
     setDb(down);
     clearPracticeSettingsCache();
     try {

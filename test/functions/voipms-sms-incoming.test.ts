@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/voipms-sms-incoming.js';
-import { DatabaseUnavailableError, type Db, setDb } from '../../lib/db/index.js';
+import { setDb } from '../../lib/db/index.js';
 import { ingestActions } from '../../lib/ingest/registry.js';
 import type { StoredTextJob } from '../../lib/messages/outbound.js';
 import { clearPracticeSettingsCache } from '../../lib/practice/settings.js';
 import { localQueues } from '../../lib/queue/index.js';
 import { DID_E164, PATIENT_E164, voipmsEvent, voipmsSmsParams } from '../lib/voipms/factories.js';
 import { useConfig } from '../support/config.js';
-import { serverUrl, useTestDb } from '../support/db.js';
+import { serverUrl, unreachableDb, useTestDb } from '../support/db.js';
 import { invoke } from '../support/events.js';
 
 const testDb = useTestDb();
@@ -165,16 +165,7 @@ describe('GET|POST /webhooks/voipms/sms/incoming', () => {
 
   it('still answers ok when Postgres is down, deferring the event to the ingest queue', async () => {
     // Prepare
-    const down: Db = {
-      kind: 'pg',
-      query: async () => {
-        throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-      },
-      transaction: async () => {
-        throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-      },
-      close: async () => {},
-    };
+    const down = unreachableDb();
     setDb(down);
     const params = voipmsSmsParams();
 

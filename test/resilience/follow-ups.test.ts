@@ -6,7 +6,7 @@ import { handler as outboundWorker } from '../../functions/outbound-sms-worker.j
 import { handler as twilioRecordingStatus } from '../../functions/twilio-recording-status.js';
 import { handler as twilioSmsIncoming } from '../../functions/twilio-sms-incoming.js';
 import { handler as voipmsSmsIncoming } from '../../functions/voipms-sms-incoming.js';
-import { createPgDb, DatabaseUnavailableError, type Db, setDb } from '../../lib/db/index.js';
+import { createPgDb, type Db, setDb } from '../../lib/db/index.js';
 import { relayFollowUps } from '../../lib/followups/index.js';
 import { clearPracticeSettingsCache } from '../../lib/practice/settings.js';
 import { localQueues } from '../../lib/queue/index.js';
@@ -14,7 +14,7 @@ import { type FakeTwilioApi, startFakeTwilioApi } from '../fakes/twilio-api.js';
 import { type FakeVoipms, startFakeVoipms } from '../fakes/voipms-api.js';
 import { PATIENT_E164, voipmsEvent, voipmsSmsParams } from '../lib/voipms/factories.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useConfig } from '../support/config.js';
-import { serverUrl, useTestDb } from '../support/db.js';
+import { serverUrl, unreachableDb, useTestDb } from '../support/db.js';
 import { invoke } from '../support/events.js';
 import { twilioRecordingStatusEvent, twilioSmsIncomingEvent } from '../support/twilio.js';
 
@@ -71,16 +71,7 @@ async function relayAndSend() {
   }
 }
 
-const down: Db = {
-  kind: 'pg',
-  query: async () => {
-    throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-  },
-  transaction: async () => {
-    throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-  },
-  close: async () => {},
-};
+const down = unreachableDb();
 
 describe('during an outage', () => {
   it('a Twilio text from a patient who opted out in Spanish gets no reply, then or after', async () => {

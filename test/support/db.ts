@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createPgDb, type Db, setDb } from '../../lib/db/index.js';
+import { createPgDb, DatabaseUnavailableError, type Db, setDb } from '../../lib/db/index.js';
 import { migrate } from '../../lib/db/migrate.js';
 import { createPgliteDb } from '../../lib/db/pglite.js';
 
@@ -96,4 +96,12 @@ export function useTestDb(options: { real?: boolean } = {}): { readonly db: Db; 
       return holder.current!.url;
     },
   };
+}
+
+/** A database that is down: every statement fails as an unreachable Postgres does (`cause` is the driver's error). */
+export function unreachableDb(cause = 'connect ECONNREFUSED'): Db {
+  const refuse = async (): Promise<never> => {
+    throw new DatabaseUnavailableError(new Error(cause));
+  };
+  return { kind: 'pg', query: refuse, transaction: refuse, close: async () => undefined };
 }

@@ -1,13 +1,13 @@
 // What becomes of a request's log row when storing it goes wrong: Postgres down (the row waits in the ingest
 // queue), the queue down too (the loss is logged), a row Postgres refuses for its content (written again bare).
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { DatabaseUnavailableError, type Db, setDb } from '../../../lib/db/index.js';
+import { type Db, setDb } from '../../../lib/db/index.js';
 import { insertWebhookLog, writeWebhookLog } from '../../../lib/http/index.js';
 import { loggedPayload, type WebhookLogRow } from '../../../lib/http/webhook-log.js';
 import { logger } from '../../../lib/observability.js';
 import { localQueues } from '../../../lib/queue/index.js';
 import { useConfig } from '../../support/config.js';
-import { useTestDb } from '../../support/db.js';
+import { unreachableDb, useTestDb } from '../../support/db.js';
 
 const testDb = useTestDb();
 
@@ -27,16 +27,7 @@ const row = (overrides: Partial<WebhookLogRow> = {}): WebhookLogRow => ({
   ...overrides,
 });
 
-const down: Db = {
-  kind: 'pg',
-  query: async () => {
-    throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-  },
-  transaction: async () => {
-    throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-  },
-  close: async () => undefined,
-} as Db;
+const down = unreachableDb();
 
 async function stored() {
   const { rows } = await testDb.db.query<{

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearAutoReplyRulesCache } from '../../../lib/autoreply/rules-store.js';
-import { DatabaseUnavailableError, type Db, setDb } from '../../../lib/db/index.js';
+import { setDb } from '../../../lib/db/index.js';
 import type { InboundSmsEvent } from '../../../lib/messages/inbound.js';
 import { type InboundText, receiveInboundText } from '../../../lib/messages/receive.js';
 import { logger } from '../../../lib/observability.js';
 import { clearPracticeSettingsCache } from '../../../lib/practice/settings.js';
 import { localQueues } from '../../../lib/queue/index.js';
 import { PRACTICE_TWILIO_NUMBER, PRACTICE_VOIPMS_DID, useConfig } from '../../support/config.js';
-import { useTestDb } from '../../support/db.js';
+import { unreachableDb, useTestDb } from '../../support/db.js';
 
 // An inbound text from either provider, from its fields to the stored row and the answer: what is stored when
 // the provider leaves a field out, which time orders it, which office day its reply counts against, who is
@@ -151,16 +151,7 @@ describe('receiving an inbound text', () => {
   it('when the database is down: no answer now, the text is deferred with a reply decided from the defaults', async () => {
     const config = useConfig();
     const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
-    const down: Db = {
-      kind: 'pg',
-      query: async () => {
-        throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-      },
-      transaction: async () => {
-        throw new DatabaseUnavailableError(new Error('connect ECONNREFUSED'));
-      },
-      close: async () => {},
-    };
+    const down = unreachableDb();
     setDb(down);
 
     expect(await receiveInboundText(text({ body: 'where is your office?' }), config)).toBeNull();
