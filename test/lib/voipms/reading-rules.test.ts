@@ -532,7 +532,6 @@ describe('caller ids as VoIP.ms writes them', () => {
     ['"John" Doe <1>', '"John" Doe', '1'],
     ['555-111-2222 <5551112222>', null, '5551112222'],
     ['(555) 111 2222 <5551112222>', null, '5551112222'],
-    ['"5551112222" <5551112222>', null, '5551112222'],
     ['JOHN 5551112222 <5551112222>', 'JOHN 5551112222', '5551112222'],
   ])('reads %j as name %j and number %j', (callerid, name, number) => {
     expect(parseCallerId(callerid)).toEqual({ name, number });
