@@ -63,10 +63,7 @@ export function decodeRequest(
   const query = parseParams(rawQuery);
   // Postgres text cannot hold NUL, and no provider sends it: refuse it here so it can never reach a row. Only
   // a body or query that could encode one (raw, `%00`, or JSON's `\u0000`) is searched after decoding.
-  if (
-    (mayHoldNul(rawBody) || mayHoldNul(rawQuery)) &&
-    JSON.stringify([query, body.fields, body.json]).includes('\\u0000')
-  ) {
+  if ((mayHoldNul(rawBody) || mayHoldNul(rawQuery)) && [query, body.fields, body.json].some(holdsNul)) {
     throw new BadRequestError('request contains a NUL character');
   }
 
@@ -80,6 +77,13 @@ export function decodeRequest(
     query,
     ...body,
   };
+}
+
+/** Whether a decoded value holds a NUL in any text or key (the text `\u0000` a patient typed is no NUL). */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || holdsNul(item));
 }
 
 /** Whether undecoded text could decode to a NUL: a raw one, a percent-escape or a JSON escape of one. */
@@ -123,7 +127,7 @@ function parseBody(rawBody: string, contentType: string): { fields: Params; json
   const fields: Params = Object.create(null);
   if (json && typeof json === 'object' && !Array.isArray(json)) {
     for (const [key, value] of Object.entries(json)) {
-      if (value === null || typeof value === 'object') continue;
+      if (typeof value === 'object') continue; // nested values and null stay in `json`
       fields[key] = [String(value)];
     }
   }

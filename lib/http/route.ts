@@ -138,7 +138,7 @@ function logRow(
     duration_ms: Math.round((performance.now() - state.started) * 100) / 100,
     payload: loggedPayload(state.request, request.event.body?.length ?? 0),
     error: error ? error.message.slice(0, 500) : null,
-    request_id: request.context?.awsRequestId ?? null,
+    request_id: request.context.awsRequestId ?? null,
     idempotency_token: state.request?.headers['i-twilio-idempotency-token']?.replaceAll('\u0000', '') ?? null,
     raw_request_encrypted: state.sealed ?? null,
   };
@@ -193,7 +193,7 @@ async function beforeDeadline(
   spec: RouteSpec<unknown>,
   fallback: NonNullable<RouteSpec<unknown>['fallback']>,
 ): Promise<WebhookResponse> {
-  const remaining = context?.getRemainingTimeInMillis?.();
+  const remaining = context.getRemainingTimeInMillis?.();
   if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return answer;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
@@ -222,7 +222,7 @@ export function webhookRoute<Input>(spec: RouteSpec<Input>): Handler {
       return spec.handle(input, {
         request,
         config,
-        requestId: context?.awsRequestId ?? '',
+        requestId: context.awsRequestId ?? '',
         pendingLog: state.pending!,
       });
     });

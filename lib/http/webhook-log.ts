@@ -36,20 +36,20 @@ export const logRowStands = (pending: PendingLog | undefined, statusCode: number
   pending?.written === true && pending.row.status_code === statusCode && !error;
 
 /**
- * Writes the row, or corrects the one already written; never throws, so logging cannot turn an answer into
- * an error. Resolves true when a refused row found its source's budget just exhausted.
+ * Writes the row, or corrects the one already written (the caller skips a row that stands, logRowStands);
+ * never throws, so logging cannot turn an answer into an error. Resolves true when a refused row found its
+ * source's budget just exhausted.
  */
 export async function writeWebhookLog(row: WebhookLogRow, pending?: PendingLog): Promise<boolean> {
   try {
     if (pending?.written) {
-      if (logRowStands(pending, row.status_code, row.error)) return false;
       await (await getDb()).query(
         'UPDATE webhook_logs SET status_code = $2, error = $3, duration_ms = $4 WHERE request_id = $1',
         [row.request_id, row.status_code, row.error, row.duration_ms],
       );
       return false;
     }
-    return (await insertWebhookLog.run(await getDb(), row, { replay: false })).budgetExhausted;
+    return (await insertWebhookLog.run(await getDb(), row)).budgetExhausted;
   } catch (error) {
     if (error instanceof DatabaseUnavailableError) {
       const sealed = row.raw_request_encrypted;

@@ -305,20 +305,27 @@ describe('a request the caller check refuses', () => {
 });
 
 describe('a caller check that fails on our side', () => {
-  it('answers its own 5xx and keeps the whole row: a failure of ours is not a refusal of the caller', async () => {
-    const response = await call(
-      route({
-        verify: () => {
-          throw new HttpError(503, 'token store unreachable');
-        },
-      }),
-      request(),
-    );
-    expect(response).toMatchObject({ statusCode: 503, body: 'token store unreachable' });
-    const row = await onlyLogRow();
-    expect(row).toMatchObject({ status_code: 503, signature_valid: false, error: 'token store unreachable' });
-    expect(row.payload.refused).toBeUndefined();
-  });
+  it.each([500, 503])(
+    'answers its own %i and keeps the whole row: a failure of ours is not a refusal of the caller',
+    async (status) => {
+      const response = await call(
+        route({
+          verify: () => {
+            throw new HttpError(status, 'token store unreachable');
+          },
+        }),
+        request(),
+      );
+      expect(response).toMatchObject({ statusCode: status, body: 'token store unreachable' });
+      const row = await onlyLogRow();
+      expect(row).toMatchObject({
+        status_code: status,
+        signature_valid: false,
+        error: 'token store unreachable',
+      });
+      expect(row.payload.refused).toBeUndefined();
+    },
+  );
 });
 
 describe('a request refused before its caller is checked', () => {
@@ -444,23 +451,26 @@ describe('a request the route cannot handle', () => {
     expect(row).toMatchObject({ status_code: 200, error: 'no database' });
   });
 
-  it('answers the fallback for a server-side HTTP error too, and logs it', async () => {
-    const logged = vi.spyOn(logger, 'error');
-    const response = await call(
-      route({
-        fallback: () => ({ statusCode: 200, body: 'fallback' }),
-        handle: async () => {
-          throw new HttpError(502, 'provider answered badly');
-        },
-      }),
-      request(),
-    );
-    expect(response.body).toBe('fallback');
-    expect(logged).toHaveBeenCalledWith('webhook handling failed', {
-      route: NAME,
-      error: 'provider answered badly',
-    });
-  });
+  it.each([500, 502])(
+    'answers the fallback for a server-side HTTP error (%i) too, and logs it',
+    async (status) => {
+      const logged = vi.spyOn(logger, 'error');
+      const response = await call(
+        route({
+          fallback: () => ({ statusCode: 200, body: 'fallback' }),
+          handle: async () => {
+            throw new HttpError(status, 'provider answered badly');
+          },
+        }),
+        request(),
+      );
+      expect(response.body).toBe('fallback');
+      expect(logged).toHaveBeenCalledWith('webhook handling failed', {
+        route: NAME,
+        error: 'provider answered badly',
+      });
+    },
+  );
 
   it('answers a refusal, not the fallback, for what the caller sent wrong', async () => {
     const fallback = vi.fn(() => ({ statusCode: 200, body: 'fallback' }));
@@ -528,5 +538,72 @@ describe('the Lambda deadline', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     const row = await onlyLogRow();
     expect(row.status_code).toBe(200);
+  });
+});
+
+describe('an event that is not an HTTP API request (a direct invoke, another integration)', () => {
+  const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+  const restApiEvent = {
+    resource: PATH,
+    path: PATH,
+    httpMethod: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'Body=hello',
+    isBase64Encoded: false,
+    requestContext: { httpMethod: 'POST', identity: { sourceIp: FROM_IP }, stage: 'prod' },
+  };
+
+  it.each([
+    ['an empty event', {}, 0, EMPTY_SHA256],
+    ['a REST API (payload 1.0) event', restApiEvent, 10, null],
+  ])(
+    'refuses %s with 404 (no rawPath is the path /) and leaves its one row',
+    async (_name, event, bytes, sha) => {
+      const response = await call(route({ methods: ['GET', 'POST'] }), event as never);
+      expect(response.statusCode).toBe(404);
+      const row = await onlyLogRow();
+      expect(row).toMatchObject({
+        endpoint: '',
+        method: 'UNKNOWN',
+        status_code: 404,
+        signature_valid: null,
+        source_ip: null,
+        error: `path is not ${PATH}`,
+      });
+      expect(row.payload).toMatchObject({ refused: true, bodyBytes: bytes, queryBytes: 0 });
+      if (sha) expect(row.payload.bodySha256).toBe(sha);
+    },
+  );
+
+  it('reads a missing method as GET, so a POST route refuses it with 405', async () => {
+    const response = await call(route(), { rawPath: PATH } as never);
+    expect(response.statusCode).toBe(405);
+    expect(await onlyLogRow()).toMatchObject({ method: 'UNKNOWN', status_code: 405, source_ip: null });
+  });
+
+  it('logs one it accepts with no method or source it was not given', async () => {
+    const event = { rawPath: PATH, rawQueryString: 'token=let-me-in', body: 'Body=hi' };
+    const response = await call(route({ methods: ['GET'] }), event as never);
+    expect(response).toEqual({ statusCode: 200, body: 'got hi' });
+    expect(await onlyLogRow()).toMatchObject({
+      endpoint: PATH,
+      method: 'UNKNOWN',
+      status_code: 200,
+      signature_valid: true,
+      source_ip: null,
+    });
+  });
+
+  it('spends the budget of sources without an address, and says so by that name', async () => {
+    const warned = vi.spyOn(logger, 'warn');
+    await testDb.db.query(
+      `INSERT INTO refusal_budget (source_key, window_start, refused) VALUES ('unknown', date_trunc('hour', now()), 20)
+       ON CONFLICT (source_key) DO UPDATE SET window_start = EXCLUDED.window_start, refused = 20`,
+    );
+    await call(route(), {} as never, { awsRequestId: 'req-no-address' });
+    expect(warned).toHaveBeenCalledWith(expect.stringContaining('refusal budget exhausted'), {
+      route: NAME,
+      source: 'unknown',
+    });
   });
 });

@@ -580,3 +580,131 @@ describe('budget keys at the edges', () => {
     expect(excerpt.endsWith('…')).toBe(false);
   });
 });
+
+describe('decoding, at the edges of JSON and NUL', () => {
+  const post = (body: string, contentType = 'application/json') =>
+    httpEvent({ path: '/p', body, headers: { 'content-type': contentType }, base64: false });
+  const decode = (event: ReturnType<typeof httpEvent>) => decodeRequest(event, ['POST']);
+
+  it('takes no fields from JSON that is not an object: null, text, a number', () => {
+    for (const [body, json] of [
+      ['null', null],
+      ['"ab"', 'ab'],
+      ['5', 5],
+    ] as const) {
+      const request = decode(post(body));
+      expect({ ...request.fields }, body).toEqual({});
+      expect(request.json).toEqual(json);
+    }
+  });
+
+  it('reads text/plain as a form even when it opens with a brace, and names broken JSON', () => {
+    const plain = decode(post('{"a":1}', 'text/plain'));
+    expect([{ ...plain.fields }, plain.json]).toEqual([{ '{"a":1}': [''] }, undefined]);
+    expect(thrown(() => decode(post('{"a":')))).toMatchObject({
+      statusCode: 400,
+      message: 'body is not valid JSON',
+    });
+  });
+
+  it('takes the text \\u0000 or %00 a patient typed: only a real NUL is refused', () => {
+    expect(decode(post('{"Body":"\\\\u0000"}')).fields.Body).toEqual(['\\u0000']);
+    expect(decode(post('{"Body":"50%00 off","n":null}')).fields.Body).toEqual(['50%00 off']);
+    expect(decode(post('Body=%5Cu0000', 'application/x-www-form-urlencoded')).fields.Body).toEqual([
+      '\\u0000',
+    ]);
+  });
+
+  it('refuses a NUL in a key, or nested anywhere in JSON', () => {
+    for (const event of [
+      post('{"a\\u0000":1}'),
+      post('{"o":{"b":["x\\u0000"]}}'),
+      post('x%00=1', 'application/x-www-form-urlencoded'),
+      httpEvent({ path: '/p', rawQuery: 'k%00=v', method: 'POST' }),
+    ]) {
+      expect(
+        thrown(() => decode(event)),
+        event.body ?? event.rawQueryString,
+      ).toMatchObject({
+        statusCode: 400,
+        message: 'request contains a NUL character',
+      });
+    }
+  });
+});
+
+describe('route paths of events that lack parts', () => {
+  const api = 'abc123.execute-api.ca-central-1.amazonaws.com';
+
+  it('reads the path from the request context without rawPath, and / without either', () => {
+    expect(routePath({} as never)).toBe('/');
+    expect(routePath({ requestContext: {} } as never)).toBe('/');
+    expect(routePath({ requestContext: { http: { path: '/from-context' } } } as never)).toBe('/from-context');
+    expect(routePath({ rawPath: '/webhooks/x' } as never)).toBe('/webhooks/x');
+  });
+
+  it('strips no stage on the default endpoint when the stage is $default or missing', () => {
+    expect(
+      routePath({
+        rawPath: '/$default/webhooks/x',
+        requestContext: { stage: '$default', domainName: api },
+      } as never),
+    ).toBe('/$default/webhooks/x');
+    expect(
+      routePath({ rawPath: '/undefined/webhooks/x', requestContext: { domainName: api } } as never),
+    ).toBe('/undefined/webhooks/x');
+  });
+
+  it('says why a path is refused', () => {
+    expect(thrown(() => checkRoutePath('/webhooks/../b', '/b'))).toMatchObject({
+      message: 'path has dot segments or encoded separators',
+    });
+    expect(thrown(() => checkRoutePath('/webhooks/c', '/webhooks/b'))).toMatchObject({
+      message: 'path is not /webhooks/b',
+    });
+  });
+});
+
+describe('masking, values of every kind', () => {
+  it('masks a bigint like any number, keeping a small one under a safe name', () => {
+    expect(maskPayload({ Body: 12345678901234n, NumMedia: 2n })).toEqual({ Body: '[number]', NumMedia: 2n });
+  });
+
+  it('counts a phone-shaped value of fewer than five digits as characters, never showing it', () => {
+    expect(maskPayload({ Note: '1 2 3 4' })).toEqual({ Note: '[7 chars]' });
+  });
+
+  it('counts halves that do not pair as one character each', () => {
+    expect(maskPayload({ Body: '\udc00\udc00' })).toEqual({ Body: '[2 chars]' });
+    expect(maskPayload({ Body: '\ud800\ue000' })).toEqual({ Body: '[2 chars]' });
+  });
+});
+
+describe('what a refused request leaves, by kind of body', () => {
+  it('keeps only the query of a JSON body in its excerpt, never the fields read from it', () => {
+    const event = httpEvent({
+      path: '/p',
+      rawQuery: 'a=b',
+      body: '{"Body":"hello"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    const { excerpt } = refusedPayload(event, decodeRequest(event, ['POST'])) as { excerpt: string };
+    expect(excerpt).toBe('{"query":{"a":["[1 chars]"]}}');
+  });
+});
+
+describe('the Twilio request shape, names cut', () => {
+  it('names a repeated field by its first 40 characters', () => {
+    const name = `F${'x'.repeat(59)}`;
+    const event = httpEvent({
+      path: '/webhooks/twilio/sms/status',
+      body: `${name}=1&${name}=2`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(thrown(() => checkTwilioShape('twilio/sms/status', decodeRequest(event, ['POST'])))).toMatchObject(
+      {
+        message: `field ${name.slice(0, 40)} repeated`,
+      },
+    );
+  });
+});

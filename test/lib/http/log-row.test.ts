@@ -94,6 +94,26 @@ describe('the pending log row', () => {
     );
   });
 
+  it('joins a statement that says WITH later, not at its start, as a CTE in front of it', async () => {
+    const log = pending('req-with-later');
+    const text = "SELECT 'done with it' AS note";
+    expect(withLogRow(text, 0)).toMatch(
+      /^WITH __webhook_log AS \(INSERT INTO webhook_logs[\s\S]*\) SELECT 'done with it' AS note$/,
+    );
+    await carryingPendingLog(testDb.db, log).query(text);
+    expect(await logRows()).toEqual([{ request_id: 'req-with-later', status_code: 204 }]);
+  });
+
+  it('is written by a statement of any other shape even when it returns no row', async () => {
+    const log = pending('req-no-rows');
+    const db = carryingPendingLog(testDb.db, log);
+    const first = await db.query("UPDATE calls SET status = status WHERE provider_call_id = 'no-such-call'");
+    await db.query('SELECT count(*)::int AS n FROM calls');
+    expect(first.rows).toEqual([]);
+    expect(log.written).toBe(true);
+    expect(await logRows()).toEqual([{ request_id: 'req-no-rows', status_code: 204 }]);
+  });
+
   it('rides on nothing when there is no row to carry, it is written already, or it has no request id', () => {
     const written = { ...pending('req-done'), written: true };
     const anonymous = pending('x');

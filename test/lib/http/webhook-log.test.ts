@@ -118,6 +118,41 @@ describe('a log row Postgres refuses for its content', () => {
   });
 });
 
+describe('what is logged of a row that cannot be written', () => {
+  it('keeps the error to 200 characters and the endpoint to 100', async () => {
+    const logged = vi.spyOn(logger, 'error');
+    const reason = `permission denied ${'x'.repeat(300)}`;
+    const refusing: Db = {
+      ...testDb.db,
+      query: async () => {
+        throw new Error(reason);
+      },
+    } as Db;
+    setDb(refusing);
+    try {
+      await writeWebhookLog(row({ endpoint: `/webhooks/${'e'.repeat(150)}` }));
+    } finally {
+      setDb(testDb.db);
+    }
+    expect(logged.mock.calls).toEqual([
+      [
+        'webhook log not written; writing it without payload',
+        { error: reason.slice(0, 200), endpoint: `/webhooks/${'e'.repeat(90)}` },
+      ],
+      ['webhook log lost', { error: reason.slice(0, 200) }],
+    ]);
+  });
+
+  it('writes a refusal once and quietly when its request id is already logged (a retried invocation)', async () => {
+    const logged = vi.spyOn(logger, 'error');
+    const refused = { ...row({ request_id: 'req-twice', status_code: 403 }), refused: true };
+    expect(await writeWebhookLog(refused)).toBe(false);
+    expect(await writeWebhookLog(refused)).toBe(false);
+    expect(await stored()).toHaveLength(1);
+    expect(logged).not.toHaveBeenCalled();
+  });
+});
+
 describe('the row as written', () => {
   it('says whether a refusal found its budget just spent, and never for an accepted request', async () => {
     expect(await insertWebhookLog.run(testDb.db, row(), { replay: false })).toEqual({

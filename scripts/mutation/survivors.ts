@@ -1,0 +1,35 @@
+/**
+ * `npx tsx scripts/mutation/survivors.ts <room>`: the undetected mutants of a room's last report
+ * (reports/mutation/<room>.json), each beside the source line it changes, for going through them one by one.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface Mutant {
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+
+const room = process.argv[2];
+if (!room) throw new Error('usage: survivors.ts <room>');
+const report = JSON.parse(readFileSync(join('reports', 'mutation', `${room}.json`), 'utf8')) as {
+  files: Record<string, { source: string; mutants: Mutant[] }>;
+};
+for (const [file, { source, mutants }] of Object.entries(report.files)) {
+  const lines = source.split('\n');
+  const left = mutants
+    .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+    .sort(
+      (a, b) =>
+        a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column,
+    );
+  for (const m of left) {
+    const { line, column } = m.location.start;
+    console.log(
+      `${file}:${line}:${column} ${m.status} ${m.mutatorName} → ${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100)}`,
+    );
+    console.log(`    ${lines[line - 1]?.trim().slice(0, 140)}`);
+  }
+}
