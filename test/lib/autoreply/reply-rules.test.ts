@@ -1,7 +1,6 @@
 // What a reply says at the edges of office hours, and how a reply is kept whole and short.
 import { describe, expect, it } from 'vitest';
-import { composeReply, type ReplyContext } from '../../../lib/autoreply/replies.js';
-import { officeStatus } from '../../../lib/practice/hours.js';
+import { composeReply } from '../../../lib/autoreply/replies.js';
 import { intentRule, replyContext } from './factories.js';
 
 // Tuesday 10 June 2025 in New York (EDT, UTC-4): open 08:00-17:00.
