@@ -159,7 +159,7 @@ function isApostrophe(c: number): boolean {
   return c === 39 || c === 0x2019 || c === 0x2018 || c === 96 || c === 0xb4;
 }
 
-/** Collapse runs of three or more equal characters to one ("soooo" -> "so", "helppp" -> "help"). */
+/** Collapse runs of three or more equal letters to one ("soooo" -> "so", "helppp" -> "help"); digits stay whole. */
 function collapseRuns(word: string): string {
   let out = '';
   let i = 0;
@@ -167,8 +167,7 @@ function collapseRuns(word: string): string {
     const ch = word[i]!;
     let j = i + 1;
     while (j < word.length && word[j] === ch) j++;
-    const run = j - i;
-    out += run >= 3 ? ch : run === 2 ? ch + ch : ch;
+    out += j - i >= 3 && ch > '9' ? ch : word.slice(i, j);
     i = j;
   }
   return out;
