@@ -202,7 +202,9 @@ function flush(end: number): void {
   else if (start >= 0) word = src.slice(start, end);
   else return;
   if (needsCollapse) word = collapseRuns(word);
-  if (word.length > 0) pushWord(out, word, expand);
+  // Never empty: a slice runs from a word's first letter to past its last, and the rebuilt word holds at least
+  // the letter that started it.
+  pushWord(out, word, expand);
   resetWord();
 }
 
@@ -221,7 +223,7 @@ function resetWord(): void {
  */
 export function tokenize(text: string, expandShorthand = true): string[] {
   const words: string[] = [];
-  if (typeof text !== 'string' || text.length === 0) return words;
+  if (typeof text !== 'string') return words;
   src = text.toLowerCase();
   out = words;
   expand = expandShorthand;
