@@ -159,7 +159,7 @@ function isApostrophe(c: number): boolean {
   return c === 39 || c === 0x2019 || c === 0x2018 || c === 96 || c === 0xb4;
 }
 
-/** Collapse runs of three or more equal characters to one ("soooo" -> "so", "helppp" -> "help"). */
+/** Collapse runs of three or more equal letters to one ("soooo" -> "so", "helppp" -> "help"); digits stay whole. */
 function collapseRuns(word: string): string {
   let out = '';
   let i = 0;
@@ -167,8 +167,7 @@ function collapseRuns(word: string): string {
     const ch = word[i]!;
     let j = i + 1;
     while (j < word.length && word[j] === ch) j++;
-    const run = j - i;
-    out += run >= 3 ? ch : run === 2 ? ch + ch : ch;
+    out += j - i >= 3 && ch > '9' ? ch : word.slice(i, j);
     i = j;
   }
   return out;
@@ -203,7 +202,9 @@ function flush(end: number): void {
   else if (start >= 0) word = src.slice(start, end);
   else return;
   if (needsCollapse) word = collapseRuns(word);
-  if (word.length > 0) pushWord(out, word, expand);
+  // Never empty: a slice runs from a word's first letter to past its last, and the rebuilt word holds at least
+  // the letter that started it.
+  pushWord(out, word, expand);
   resetWord();
 }
 
@@ -222,7 +223,7 @@ function resetWord(): void {
  */
 export function tokenize(text: string, expandShorthand = true): string[] {
   const words: string[] = [];
-  if (typeof text !== 'string' || text.length === 0) return words;
+  if (typeof text !== 'string') return words;
   src = text.toLowerCase();
   out = words;
   expand = expandShorthand;

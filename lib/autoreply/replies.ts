@@ -138,8 +138,9 @@ export function fillTemplate(
   let i = 0;
   while (i < template.length) {
     const open = template.indexOf('[', i);
-    const close = open < 0 ? -1 : template.indexOf(']', open + 1);
-    if (open < 0 || close < 0) break;
+    if (open < 0) break;
+    const close = template.indexOf(']', open + 1);
+    if (close < 0) break;
     const inside = template.slice(open + 1, close);
     out += fillPlaceholders(template.slice(i, open), plain);
     if (inside.includes('{')) {
@@ -173,7 +174,7 @@ function ruleText(
   language: Language,
 ): string | null {
   for (const rule of rules ?? []) {
-    if (rule?.enabled && rule.intent === intent && rule.language === language) {
+    if (rule.enabled && rule.intent === intent && rule.language === language) {
       const text = typeof rule.responseText === 'string' ? rule.responseText.trim() : '';
       if (text.length > 0) return text;
     }
@@ -190,7 +191,7 @@ const UNSET_NAMES: ReadonlySet<string> = new Set(['', 'our office', 'nuestra cl√
  */
 export function composeReply(intent: Intent, language: Language, ctx: ReplyContext): string {
   const lang: Language = language === 'es' ? 'es' : 'en';
-  const name = ctx.practiceName?.trim() ?? '';
+  const name = ctx.practiceName.trim();
   const officeLine = ctx.officeLine?.trim() ?? '';
   const values: Record<string, string> = {
     practice_name: UNSET_NAMES.has(name.toLowerCase()) ? '' : name,

@@ -38,6 +38,8 @@ describe('tokenize', () => {
     expect(tokenize('ayuuuda')).toEqual(['ayuda']);
     expect(tokenize('ááá')).toEqual(['a']);
     expect(tokenize('aaab')).toEqual(['ab']);
+    // Digits in a word whose letters collapse stay as written.
+    expect(tokenize('sooo1000 ahhh999 x1000yyy')).toEqual(['so1000', 'ah999', 'x1000y']);
   });
 
   it('collapses each run of a word on its own: a pair beside a collapsed run stays a pair', () => {
