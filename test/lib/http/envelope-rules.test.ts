@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { setConfig } from '../../../lib/config.js';
 import { type Db, getDb, setDb } from '../../../lib/db/index.js';
 import {
   BadRequestError,
@@ -480,6 +481,22 @@ describe('a request the route cannot handle', () => {
   });
 });
 
+describe('a configuration that cannot be read', () => {
+  it('answers 503 so the provider retries, and logs only the size of the body it could not decode', async () => {
+    setConfig(undefined);
+    vi.stubEnv('VOIPMS_ALLOWED_IPS', '0.0.0.0/0');
+    try {
+      const response = await call(route(), request());
+      expect(response.statusCode).toBe(503);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    const row = await onlyLogRow();
+    expect(row).toMatchObject({ status_code: 503, signature_valid: null });
+    expect(row.payload).toEqual({ bodyBytes: request().body!.length });
+  });
+});
+
 describe('the Lambda deadline', () => {
   // Late work outlives the answer; each test waits for it, so its row never lands in the next test.
   let lateUntil = 0;
@@ -564,11 +581,17 @@ describe('an event that is not an HTTP API request (a direct invoke, another int
   };
 
   it.each([
-    ['an empty event', {}, 0, EMPTY_SHA256],
-    ['a REST API (payload 1.0) event', restApiEvent, 10, null],
+    ['an empty event', {}, 0, EMPTY_SHA256, '{"query":{},"fields":{}}'],
+    [
+      'a REST API (payload 1.0) event',
+      restApiEvent,
+      10,
+      null,
+      '{"query":{},"fields":{"Body":["[5 chars]"]}}',
+    ],
   ])(
     'refuses %s with 404 (no rawPath is the path /) and leaves its one row',
-    async (_name, event, bytes, sha) => {
+    async (_name, event, bytes, sha, excerpt) => {
       const response = await call(route({ methods: ['GET', 'POST'] }), event as never);
       expect(response.statusCode).toBe(404);
       const row = await onlyLogRow();
@@ -580,7 +603,7 @@ describe('an event that is not an HTTP API request (a direct invoke, another int
         source_ip: null,
         error: `path is not ${PATH}`,
       });
-      expect(row.payload).toMatchObject({ refused: true, bodyBytes: bytes, queryBytes: 0 });
+      expect(row.payload).toMatchObject({ refused: true, bodyBytes: bytes, queryBytes: 0, excerpt });
       if (sha) expect(row.payload.bodySha256).toBe(sha);
     },
   );
@@ -589,6 +612,17 @@ describe('an event that is not an HTTP API request (a direct invoke, another int
     const response = await call(route(), { rawPath: PATH } as never);
     expect(response.statusCode).toBe(405);
     expect(await onlyLogRow()).toMatchObject({ method: 'UNKNOWN', status_code: 405, source_ip: null });
+  });
+
+  it('logs the path as it came in rawPath: none when only the request context held it', async () => {
+    const event = {
+      rawQueryString: 'token=let-me-in',
+      body: 'Body=hi',
+      requestContext: { http: { path: PATH } },
+    };
+    const response = await call(route({ methods: ['GET'] }), event as never);
+    expect(response).toEqual({ statusCode: 200, body: 'got hi' });
+    expect(await onlyLogRow()).toMatchObject({ endpoint: '', status_code: 200, signature_valid: true });
   });
 
   it('logs one it accepts with no method or source it was not given', async () => {
@@ -604,16 +638,22 @@ describe('an event that is not an HTTP API request (a direct invoke, another int
     });
   });
 
-  it('spends the budget of sources without an address, and says so by that name', async () => {
-    const warned = vi.spyOn(logger, 'warn');
-    await testDb.db.query(
-      `INSERT INTO refusal_budget (source_key, window_start, refused) VALUES ('unknown', date_trunc('hour', now()), 20)
+  it.each([
+    ['no request context', {}],
+    ['a request context without http', { requestContext: { stage: 'prod' } }],
+  ])(
+    'spends the budget of sources without an address (%s), and says so by that name',
+    async (_name, event) => {
+      const warned = vi.spyOn(logger, 'warn');
+      await testDb.db.query(
+        `INSERT INTO refusal_budget (source_key, window_start, refused) VALUES ('unknown', date_trunc('hour', now()), 20)
        ON CONFLICT (source_key) DO UPDATE SET window_start = EXCLUDED.window_start, refused = 20`,
-    );
-    await call(route(), {} as never, { awsRequestId: 'req-no-address' });
-    expect(warned).toHaveBeenCalledWith(expect.stringContaining('refusal budget exhausted'), {
-      route: NAME,
-      source: 'unknown',
-    });
-  });
+      );
+      await call(route(), event as never, { awsRequestId: 'req-no-address' });
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining('refusal budget exhausted'), {
+        route: NAME,
+        source: 'unknown',
+      });
+    },
+  );
 });

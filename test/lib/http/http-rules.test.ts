@@ -211,6 +211,8 @@ describe('decoding a request', () => {
     expect(decodeRequest(event, ['POST']).method).toBe('POST');
     const noMethod = { ...event, requestContext: { ...event.requestContext, http: undefined } } as never;
     expect(decodeRequest(noMethod, ['GET']).method).toBe('GET');
+    const noMethodInHttp = { ...event, requestContext: { ...event.requestContext, http: {} } } as never;
+    expect(decodeRequest(noMethodInHttp, ['GET']).method).toBe('GET');
     expect(thrown(() => decodeRequest(noMethod, ['POST']))).toBeInstanceOf(MethodNotAllowedError);
   });
 
