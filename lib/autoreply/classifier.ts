@@ -167,15 +167,17 @@ function compile(
     if (WHOLE_ONLY_INTENTS.has(rule.intent)) {
       wholeTerms.push({ intent: rule.intent, terms: keywords, spanish: language === 'es' });
     } else if (keywords.length > 0) {
+      // Each rule's words are a concept of their own (numbered by their place), so a keyword weighs 2 and a
+      // phrase 2.5 whatever other rules there are.
       defs.push({
-        id: `rule:${rule.intent}:${language}`,
+        id: `rule:${defs.length}:${rule.intent}:${language}`,
         [language]: keywords,
         weights: { [rule.intent]: 2 },
       });
     }
     if (phrases.length > 0) {
       defs.push({
-        id: `rule-phrase:${rule.intent}:${language}`,
+        id: `rule-phrase:${defs.length}:${rule.intent}:${language}`,
         [language]: phrases,
         weights: { [rule.intent]: 2.5 },
       });
