@@ -167,15 +167,17 @@ function compile(
     if (WHOLE_ONLY_INTENTS.has(rule.intent)) {
       wholeTerms.push({ intent: rule.intent, terms: keywords, spanish: language === 'es' });
     } else if (keywords.length > 0) {
+      // Each rule's words are a concept of their own (numbered by their place), so a keyword weighs 2 and a
+      // phrase 2.5 whatever other rules there are.
       defs.push({
-        id: `rule:${rule.intent}:${language}`,
+        id: `rule:${defs.length}:${rule.intent}:${language}`,
         [language]: keywords,
         weights: { [rule.intent]: 2 },
       });
     }
     if (phrases.length > 0) {
       defs.push({
-        id: `rule-phrase:${rule.intent}:${language}`,
+        id: `rule-phrase:${defs.length}:${rule.intent}:${language}`,
         [language]: phrases,
         weights: { [rule.intent]: 2.5 },
       });
@@ -308,7 +310,8 @@ function compile(
 let base: Compiled | undefined;
 const compiledByRules = new WeakMap<readonly IntentRule[], Compiled>();
 
-function lexiconFor(rules: readonly IntentRule[] | undefined): Compiled {
+/** The compiled lexicon for these rules; exported for the tests of its per-call counter only. */
+export function lexiconFor(rules: readonly IntentRule[] | undefined): Compiled {
   if (!rules || rules.length === 0) {
     base ??= compile(CONCEPTS, COMBOS, undefined);
     return base;
@@ -331,7 +334,8 @@ let rowA = new Int32Array(MAX_FUZZY_LENGTH + 3);
 let rowB = new Int32Array(MAX_FUZZY_LENGTH + 3);
 let rowC = new Int32Array(MAX_FUZZY_LENGTH + 3);
 
-function editDistance(a: string, b: string, max: number): number {
+/** Exported for its own tests; the classifier calls it with words of at most MAX_FUZZY_LENGTH + 2 letters. */
+export function editDistance(a: string, b: string, max: number): number {
   const la = a.length;
   const lb = b.length;
   if (Math.abs(la - lb) > max) return max + 1;
@@ -388,8 +392,8 @@ function fuzzyLookup(lex: Compiled, key: string): Entry | null {
     if (bucket === undefined) continue;
     for (const candidate of bucket) {
       const k = candidate.key;
+      // Never 0: the buckets hold words of MIN_FUZZY_LENGTH letters or more, and max is 1 or 2 here.
       const limit = Math.min(max, allowedEdits(l));
-      if (limit === 0) continue;
       const d = editDistance(key, k, limit);
       if (d <= limit && d < bestDistance) {
         best = candidate.entry;
@@ -434,8 +438,8 @@ function isNegated(tokens: string[], at: number, negators: ReadonlySet<string>):
 function record(lex: Compiled, tokens: string[], entry: Entry, at: number, via: string): void {
   for (const c0 of entry.concepts) {
     let c = c0;
-    const negators = lex.negation[c];
-    if (negators !== null && negators !== undefined && isNegated(tokens, at, negators)) {
+    const negators = lex.negation[c]!; // every concept has its slot: null when nothing negates it
+    if (negators !== null && isNegated(tokens, at, negators)) {
       c = lex.negatedTarget[c]!;
       if (c < 0) continue;
     }

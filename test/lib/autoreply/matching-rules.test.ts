@@ -82,6 +82,12 @@ describe('phrases', () => {
     });
   });
 
+  it('weigh the same beside a second rule of the same intent and language', () => {
+    const second = intentRule({ intent: 'insurance', keywords: ['zqxb'], phrases: ['red sun'] });
+    expect(matches(SEVEN, [...insurance, second]).confidence).toBe(0.667); // 2/3 × 1
+    expect(matches('blue moon pass', [...insurance, second]).confidence).toBe(0.714); // 2.5/3.5 × 1
+  });
+
   it('count a word said twice once', () => {
     expect(matches(`${SEVEN} ${SEVEN} ${SEVEN}`)).toMatchObject({ confidence: 0.667, evidence: [SEVEN] });
   });
