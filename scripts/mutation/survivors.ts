@@ -1,6 +1,7 @@
 /**
- * `npx tsx scripts/mutation/survivors.ts <room>`: the undetected mutants of a room's last report
- * (reports/mutation/<room>.json), each beside the source line it changes, for going through them one by one.
+ * `npx tsx scripts/mutation/survivors.ts <room> [docs/mutation/<room>.md ...]`: the undetected mutants of a
+ * room's last report (reports/mutation/<room>.json), each beside the source line it changes, for going through
+ * them one by one. Given survivor notes, it prints only the mutants whose `LINE:COL` no note mentions.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +13,13 @@ interface Mutant {
   location: { start: { line: number; column: number }; end: { line: number; column: number } };
 }
 
-const room = process.argv[2];
-if (!room) throw new Error('usage: survivors.ts <room>');
+const [room, ...notes] = process.argv.slice(2);
+if (!room) throw new Error('usage: survivors.ts <room> [notes.md ...]');
 const report = JSON.parse(readFileSync(join('reports', 'mutation', `${room}.json`), 'utf8')) as {
   files: Record<string, { source: string; mutants: Mutant[] }>;
 };
+const noted = notes.map((file) => readFileSync(file, 'utf8')).join('\n');
+let unlisted = 0;
 for (const [file, { source, mutants }] of Object.entries(report.files)) {
   const lines = source.split('\n');
   const left = mutants
@@ -27,9 +30,11 @@ for (const [file, { source, mutants }] of Object.entries(report.files)) {
     );
   for (const m of left) {
     const { line, column } = m.location.start;
-    console.log(
-      `${file}:${line}:${column} ${m.status} ${m.mutatorName} → ${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100)}`,
-    );
+    if (notes.length > 0 && noted.includes(`:${line}:${column}`)) continue;
+    unlisted++;
+    const replacement = (m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100);
+    console.log(`${file}:${line}:${column} ${m.status} ${m.mutatorName} → ${replacement}`);
     console.log(`    ${lines[line - 1]?.trim().slice(0, 140)}`);
   }
 }
+if (notes.length > 0) console.log(`${unlisted} survivor(s) not named in ${notes.join(', ')}`);
