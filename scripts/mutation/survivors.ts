@@ -1,7 +1,8 @@
 /**
  * `npx tsx scripts/mutation/survivors.ts <room> [docs/mutation/<room>.md ...]`: the undetected mutants of a
  * room's last report (reports/mutation/<room>.json), each beside the source line it changes, for going through
- * them one by one. Given survivor notes, it prints only the mutants whose `LINE:COL` no note mentions.
+ * them one by one. Given survivor notes, it prints only the mutants whose `LINE:COL` no note mentions
+ * (`file.ts:12:5`, `:12:5` and `12:5` all name line 12, column 5).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ for (const [file, { source, mutants }] of Object.entries(report.files)) {
     );
   for (const m of left) {
     const { line, column } = m.location.start;
-    if (notes.length > 0 && noted.includes(`:${line}:${column}`)) continue;
+    if (notes.length > 0 && new RegExp(`(?<![\\d.])${line}:${column}(?!\\d)`).test(noted)) continue;
     unlisted++;
     const replacement = (m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100);
     console.log(`${file}:${line}:${column} ${m.status} ${m.mutatorName} → ${replacement}`);
