@@ -170,7 +170,7 @@ describe('call records', () => {
   });
 
   it('a caller id is split into name and number only when it is exactly `name <number>`', () => {
-    expect(parseCallerId('Jane <5145550123> x')).toEqual({ name: null, number: 'Jane <5145550123> x' });
+    expect(parseCallerId('Jane <5145550123>x')).toEqual({ name: null, number: 'Jane <5145550123>x' });
     // Only quotes around the whole name are removed.
     expect(parseCallerId('Dr "Bob" <5145550123>').name).toBe('Dr "Bob"');
     // The number repeated as the name, written the same way, is no name.
