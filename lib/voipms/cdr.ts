@@ -142,9 +142,7 @@ export function normalizeCdrRecord(
   const disposition = record.disposition ?? '';
   return {
     providerCallId: record.uniqueid,
-    direction: (record.description ?? '').trimStart().toLowerCase().startsWith('inbound')
-      ? 'inbound'
-      : 'outbound',
+    direction: (record.description ?? '').toLowerCase().startsWith('inbound') ? 'inbound' : 'outbound',
     fromNumber: toE164(caller.number),
     toNumber: toE164(record.destination ?? ''),
     callerName: caller.name,

@@ -256,7 +256,8 @@ export class VoipmsClient {
       encodeURIComponent(this.#password),
       new URLSearchParams({ p: this.#password }).toString().slice(2),
     ])) {
-      if (secret) out = out.split(secret).join('[redacted]');
+      // Never empty: the constructor refuses an empty password, and each form of a non-empty one is non-empty.
+      out = out.split(secret).join('[redacted]');
     }
     return out;
   }

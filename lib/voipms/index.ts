@@ -56,4 +56,4 @@ export {
   withSmsCallback,
 } from './sms-settings.js';
 export { MAX_SMS_PARTS, MMS_MAX_CHARS, SMS_MAX_CHARS, splitSms, splitText } from './split.js';
-export { assertTimeZone, fixedOffsetZone, wallClockToInstant } from './time.js';
+export { fixedOffsetZone, wallClockToInstant } from './time.js';

@@ -9,14 +9,13 @@ export const MMS_MAX_CHARS = 2048;
 /** Texts needing more SMS parts than this go out as one MMS instead (one bubble, one charge). */
 export const MAX_SMS_PARTS = 3;
 
-const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 const codePoints = (text: string): number => {
   let count = 0;
   for (const _ of text) count++;
   return count;
 };
 
-export const measures = { utf8Bytes, codePoints } as const;
+export const measures = { codePoints } as const;
 
 let segmenter: Intl.Segmenter | undefined;
 

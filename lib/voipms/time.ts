@@ -27,11 +27,6 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** Throws a clear RangeError when the zone is not a usable IANA name. */
-export function assertTimeZone(timeZone: string): void {
-  formatterFor(timeZone);
-}
-
 /** Offset of the zone from UTC at an instant, in milliseconds (east positive). */
 export function zoneOffsetMs(instantMs: number, timeZone: string): number {
   const parts = formatterFor(timeZone).formatToParts(new Date(instantMs));
@@ -58,8 +53,8 @@ export function wallClockToInstant(text: string, timeZone: string): Date | undef
   const match = WALL_CLOCK.exec(text.trim());
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s] = match;
+  // At most four digits a field: always a finite time.
   const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0));
-  if (Number.isNaN(local)) return undefined;
   const day = 86_400_000;
   const before = local - zoneOffsetMs(local - day, timeZone);
   const after = local - zoneOffsetMs(local + day, timeZone);
