@@ -553,7 +553,7 @@ describe('the Lambda deadline', () => {
     expect(performance.now() - started).toBeLessThan(500);
   });
 
-  it('waits for the answer when there is time, or when the deadline is unknown (no Lambda context)', async () => {
+  it('waits for the answer when there is time, or when the deadline is unknown: no Lambda deadline given', async () => {
     expect((await call(slow(50), request(), { getRemainingTimeInMillis: () => 10_000 })).body).toBe('late');
     expect(
       (await call(slow(50), request(), { awsRequestId: 'r2', getRemainingTimeInMillis: undefined })).body,
