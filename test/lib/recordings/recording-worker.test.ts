@@ -557,10 +557,22 @@ describe('recording worker fed by the SQS-like local queue (redelivered, shuffle
     expect(new Set(names).size).toBe(8);
   });
 
-  it('downloads and starts transcription once per recording under concurrent duplicates', async () => {
-    const { twilioJobs } = await archiveThroughQueue();
+  it('downloads once and leaves one transcription job per recording under concurrent duplicates', async () => {
+    const { twilioJobs, ids } = await archiveThroughQueue();
 
     for (const job of twilioJobs) expect(twilio.downloadsOf(job.providerRecordingId)).toHaveLength(1);
-    expect(startCalls()).toHaveLength(8);
+    // A duplicate that finds the audio already archived may ask Transcribe too, before the first start's row is
+    // written; the service refuses a job name it already has (ConflictException), so each recording keeps one job.
+    const names = new Set(startCalls().map((input) => input.TranscriptionJobName!));
+    expect(names.size).toBe(8);
+    for (const name of names) expect(transcribe.job(name)).toBeDefined();
+    const { rows } = await testDb.db.query<{ recording_id: string; job_name: string; status: string }>(
+      'SELECT recording_id::text, job_name, status FROM transcriptions ORDER BY recording_id',
+    );
+    expect(rows.map((row) => row.recording_id)).toEqual(
+      ids.map(String).sort((a, b) => Number(a) - Number(b)),
+    );
+    expect(new Set(rows.map((row) => row.job_name))).toEqual(names);
+    expect(rows.every((row) => row.status === 'in_progress')).toBe(true);
   });
 });
