@@ -9,7 +9,7 @@ import {
   setSmsParamsFromDidInfo,
   withSmsCallback,
 } from './sms-settings.js';
-import { MAX_SMS_PARTS, MMS_MAX_CHARS, measures, splitSms, splitText } from './split.js';
+import { codePoints, MAX_SMS_PARTS, MMS_MAX_CHARS, splitSms, splitText } from './split.js';
 import { dateAtOffset } from './time.js';
 
 export const DEFAULT_VOIPMS_API_URL = 'https://voip.ms/api/v1/rest.php';
@@ -293,7 +293,7 @@ export class VoipmsClient {
     const smsParts = splitSms(message);
     const useMms = media.length > 0 || smsParts.length > MAX_SMS_PARTS;
     const method = useMms ? 'sendMMS' : 'sendSMS';
-    const parts = useMms ? splitText(message, MMS_MAX_CHARS, measures.codePoints) : smsParts;
+    const parts = useMms ? splitText(message, MMS_MAX_CHARS, codePoints) : smsParts;
     if (parts.length === 0) parts.push('');
 
     const ids: string[] = [];

@@ -9,13 +9,12 @@ export const MMS_MAX_CHARS = 2048;
 /** Texts needing more SMS parts than this go out as one MMS instead (one bubble, one charge). */
 export const MAX_SMS_PARTS = 3;
 
-const codePoints = (text: string): number => {
+/** Length in code points (an emoji is one, not two UTF-16 units): how an MMS is measured against MMS_MAX_CHARS. */
+export const codePoints = (text: string): number => {
   let count = 0;
   for (const _ of text) count++;
   return count;
 };
-
-export const measures = { codePoints } as const;
 
 let segmenter: Intl.Segmenter | undefined;
 
