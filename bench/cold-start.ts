@@ -2,15 +2,20 @@
  * The first invocation of every HTTP function, as a cold Lambda container sees it (DESIGN.md "Performance
  * targets"): a fresh node process imports the minified bundle (built by the bundles step of bench/run.ts) and
  * invokes its handler once with a signed request against real Postgres, so configuration, the connection and
- * the first statement are all paid. Reported per function: import, first invocation, their sum, and the sum
- * above the fastest function's (target: within 30 ms). Median of interleaved runs.
+ * the first statement are all paid. It runs as on Lambda (AWS_LAMBDA_FUNCTION_NAME set: one connection, every
+ * queue a real SQS queue, here the local SQS emulator). Reported per function: import, first invocation, their
+ * sum, and the sum above the fastest function's (target: within 30 ms). Median of interleaved runs.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsServer } from 'local-aws-sqs';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
+import { QUEUE_URL_VARIABLES } from '../lib/config.js';
 import { readFunctions } from '../lib/local/routes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -52,7 +57,23 @@ function twilioFields(practiceNumber: string): Record<string, string> {
   };
 }
 
-/** A well-formed VoIP.ms callback per route (content type, body), so each pays its whole first path. */
+/** Now as VoIP.ms writes it: wall-clock time in the account's zone (the default settings' zone here). */
+function voipmsNow(): string {
+  return new Date(Date.now() + zoneOffset('America/New_York')).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function zoneOffset(timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(
+    new Date(),
+  );
+  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(parts.find((p) => p.type === 'timeZoneName')?.value ?? '');
+  return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) * 60_000 : 0;
+}
+
+/**
+ * A well-formed VoIP.ms callback per route (content type, body), so each pays its whole first path. Each is dated
+ * now: VoIP.ms calls back as a text arrives, a call ends, a recording is ready.
+ */
 function voipmsBody(path: string): { type: string; body: string } {
   const id = String(Date.now());
   if (path.includes('/sms/'))
@@ -63,20 +84,20 @@ function voipmsBody(path: string): { type: string; body: string } {
         from: '4155550123',
         to: '5005550006',
         message: 'What time do you open on Saturday?',
-        date: '2026-01-15 10:00:00',
+        date: voipmsNow(),
       }).toString(),
     };
   if (path.includes('/recording/'))
     return {
       type: 'application/x-www-form-urlencoded',
-      body: new URLSearchParams({ callrecording: `rec-${id}`, date: '2026-01-15 10:00:00' }).toString(),
+      body: new URLSearchParams({ callrecording: `rec-${id}`, date: voipmsNow() }).toString(),
     };
   return {
     type: 'application/json',
     body: JSON.stringify({
       cdr: {
         uniqueid: `u-${id}`,
-        date: '2026-01-15 10:00:00',
+        date: voipmsNow(),
         callerid: '<4155550123>',
         destination: '5005550006',
         disposition: 'ANSWERED',
@@ -137,9 +158,27 @@ export async function coldStarts(options: ColdStartOptions): Promise<void> {
       return [fn.name, JSON.stringify(event)] as const;
     }),
   );
+  const sqs = await createSqsServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    emulateQueueCreationLifecycle: false,
+  } as Parameters<typeof createSqsServer>[0]);
+  const sqsEndpoint = `http://127.0.0.1:${(sqs.address() as AddressInfo).port}`;
+  const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+  const sqsClient = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials });
+  const queueUrls: Record<string, string> = {};
+  for (const [queue, variable] of Object.entries(QUEUE_URL_VARIABLES)) {
+    queueUrls[variable] = (await sqsClient.send(new CreateQueueCommand({ QueueName: `bench-${queue}` })))
+      .QueueUrl!;
+  }
+  sqsClient.destroy();
   const env = {
     PATH: process.env.PATH,
     AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    SQS_ENDPOINT: sqsEndpoint,
+    ...queueUrls,
     DATABASE_URL: options.databaseUrl,
     TWILIO_AUTH_TOKEN: options.authToken,
     TWILIO_PHONE_NUMBER: options.practiceNumber,
@@ -159,7 +198,7 @@ export async function coldStarts(options: ColdStartOptions): Promise<void> {
         const { stdout } = await execFileAsync(
           process.execPath,
           ['--input-type=module', '-e', CHILD, file, events.get(fn.name)!],
-          { cwd: root, env, timeout: 20_000 },
+          { cwd: root, env: { ...env, AWS_LAMBDA_FUNCTION_NAME: fn.name }, timeout: 20_000 },
         );
         const [imp, inv, status] = stdout.trim().split(' ').map(Number);
         samples.get(fn.name)!.push({ imp: imp!, inv: inv!, status: status! });
@@ -169,6 +208,8 @@ export async function coldStarts(options: ColdStartOptions): Promise<void> {
       }
     }
   }
+  sqs.closeAllConnections?.();
+  await new Promise<void>((resolve) => sqs.close(() => resolve()));
   const med = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
   const totals = new Map<string, number>();
   for (const [name, list] of samples) {

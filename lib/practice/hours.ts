@@ -1,6 +1,8 @@
-// The practice's office hours, in its own time zone, with Intl only (no date library): open or closed, the next
+// The practice's office hours, in its own time zone, with no date library: open or closed, the next
 // opening, quiet hours, the office day, and times as a patient reads them. The one place that knows about hours. Local wall-clock times are
 // turned into instants per day, so days that are 23 or 25 hours long (DST changes) come out right.
+
+import { UnknownTimeZoneError, zoneOffsetAt } from './zone.js';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
@@ -40,63 +42,15 @@ interface LocalParts {
   minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timezone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timezone);
-  if (f === undefined) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: timezone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
-    } catch {
-      throw new OfficeSettingsError(`unknown office timezone "${timezone}"`);
-    }
-    formatters.set(timezone, f);
-  }
-  return f;
-}
-
-function formattedParts(timezone: string, instant: number): LocalParts & { second: number } {
-  const parts = formatterFor(timezone).formatToParts(new Date(instant));
-  const get = (type: Intl.DateTimeFormatPartTypes): number => {
-    const part = parts.find((p) => p.type === type);
-    return part === undefined ? 0 : Number(part.value);
-  };
-  return {
-    year: get('year'),
-    month: get('month'),
-    day: get('day'),
-    hour: get('hour') % 24,
-    minute: get('minute'),
-    second: get('second'),
-  };
-}
-
-// Zone offsets change only at quarter-hour boundaries (every real DST rule does), so one Intl lookup per zone
-// and quarter hour serves every instant in it: Intl formatting is the slowest step of a reply otherwise.
-const QUARTER_HOUR_MS = 900_000;
-const offsets = new Map<string, number>();
-
 /** Zone offset (local minus UTC, in ms) in force at an instant. */
 function offsetAt(timezone: string, instant: number): number {
-  const quarter = Math.floor(instant / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
-  const key = `${timezone}|${quarter}`;
-  let offset = offsets.get(key);
-  if (offset === undefined) {
-    const p = formattedParts(timezone, quarter);
-    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - quarter;
-    if (offsets.size > 50_000) offsets.clear();
-    offsets.set(key, offset);
+  try {
+    return zoneOffsetAt(timezone, instant);
+  } catch (error) {
+    if (error instanceof UnknownTimeZoneError)
+      throw new OfficeSettingsError(`unknown office timezone "${timezone}"`);
+    throw error;
   }
-  return offset;
 }
 
 function localParts(timezone: string, instant: number): LocalParts & { second: number } {
@@ -239,11 +193,15 @@ export function isQuietHours(settings: OfficeSettings, now: Date): boolean {
   return minutes >= QUIET_START_MINUTES || minutes < QUIET_END_MINUTES;
 }
 
-const displayFormatters = new Map<string, Intl.DateTimeFormat>();
+const WEEKDAY_NAMES: Record<'en' | 'es', readonly string[]> = {
+  en: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'],
+  es: ['dom', 'lun', 'mar', 'mié', 'jue', 'vie', 'sáb'],
+};
 
 /**
- * A local time for a patient: "Mon, 8:00 AM" in English, "lun 08:00" in Spanish; with `timeOnly`,
- * "5:00 PM" / "17:00" (for a time later the same day).
+ * A local time for a patient: "Mon 8:00 AM" in English, "lun 08:00" in Spanish; with `timeOnly`,
+ * "5:00 PM" / "17:00" (for a time later the same day). Written out rather than asked of Intl: the same text as
+ * Intl's en-US and es-US, without its start-up on a cold container, and plain ASCII spaces whatever ICU's version.
  */
 export function formatOfficeTime(
   settings: Pick<OfficeSettings, 'timezone'>,
@@ -251,20 +209,15 @@ export function formatOfficeTime(
   language: 'en' | 'es',
   timeOnly = false,
 ): string {
-  formatterFor(settings.timezone); // validates the zone with a clear error
-  const key = `${settings.timezone}|${language}|${timeOnly}`;
-  let f = displayFormatters.get(key);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat(language === 'es' ? 'es-US' : 'en-US', {
-      timeZone: settings.timezone,
-      ...(timeOnly ? {} : { weekday: 'short' as const }),
-      hour: 'numeric',
-      minute: '2-digit',
-      hourCycle: language === 'es' ? 'h23' : 'h12',
-    });
-    displayFormatters.set(key, f);
-  }
-  return f.format(instant);
+  const t = instant.getTime();
+  const local = new Date(t + offsetAt(settings.timezone, t));
+  const hour = local.getUTCHours();
+  const minute = String(local.getUTCMinutes()).padStart(2, '0');
+  const time =
+    language === 'es'
+      ? `${String(hour).padStart(2, '0')}:${minute}`
+      : `${hour % 12 || 12}:${minute} ${hour < 12 ? 'AM' : 'PM'}`;
+  return timeOnly ? time : `${WEEKDAY_NAMES[language][local.getUTCDay()]} ${time}`;
 }
 
 /** Minutes since local midnight in a zone (0–1439), through the same cached offsets as the office hours. */

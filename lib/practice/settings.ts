@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.js';
+import { rememberZoneOffsets } from './zone.js';
 
 /** Opening intervals per weekday (`mon`…`sun`), local "HH:MM" pairs, as stored in voip_settings.weekly_hours. */
 export type WeeklyHours = Record<string, [string, string][]>;
@@ -38,6 +39,8 @@ interface SettingsRow {
   address: string | null;
   twilio_keyword_handling?: string | null;
   events_include_text?: boolean;
+  /** `zone_offsets` over OFFSETS_BEFORE_MS … OFFSETS_AFTER_MS around the fetch; NULL for a zone Postgres lacks. */
+  zone_offsets?: unknown;
 }
 
 /** Used when even the default row is missing, so a call is still answered sensibly. */
@@ -78,7 +81,7 @@ export function loadPracticeSettings(
   const key = `${provider}\u0000${number}`;
   const hit = cache.get(key);
   if (hit && now - hit.at < TTL_MS) return hit.settings;
-  const settings = fetchSettings(db, provider, number);
+  const settings = fetchSettings(db, provider, number, now);
   cache.set(key, { at: now, settings });
   settings.catch(() => cache.delete(key));
   return settings;
@@ -89,18 +92,32 @@ export function clearPracticeSettingsCache(): void {
   cache.clear();
 }
 
-async function fetchSettings(db: Queryable, provider: string, number: string): Promise<PracticeSettings> {
+const HOUR_MS = 3_600_000;
+/** The zone's offsets come with the settings for this window: deferred texts of the last days, openings ahead. */
+const OFFSETS_BEFORE_MS = 2 * 24 * HOUR_MS;
+const OFFSETS_AFTER_MS = 9 * 24 * HOUR_MS;
+
+async function fetchSettings(
+  db: Queryable,
+  provider: string,
+  number: string,
+  now: number,
+): Promise<PracticeSettings> {
+  const until = Math.floor((now + OFFSETS_AFTER_MS) / HOUR_MS) * HOUR_MS;
   const { rows } = await db.query<SettingsRow>(
     `SELECT practice_name, timezone, weekly_hours, holidays, auto_reply_enabled, missed_call_text_back,
-            office_line, emergency_line, address, twilio_keyword_handling, events_include_text
+            office_line, emergency_line, address, twilio_keyword_handling, events_include_text,
+            zone_offsets(timezone, $3, $4) AS zone_offsets
      FROM voip_settings
      WHERE (provider IN ($1, 'any') AND phone_number = $2) OR (provider = 'any' AND phone_number = '*')
      ORDER BY (phone_number = '*'), (provider = 'any')
      LIMIT 1`,
-    [provider, number],
+    [provider, number, new Date(now - OFFSETS_BEFORE_MS).toISOString(), new Date(until).toISOString()],
   );
   const row = rows[0];
   if (!row) return DEFAULT_PRACTICE_SETTINGS;
+  // Office hours and reply texts then place local times without starting Intl (lib/practice/zone.ts).
+  rememberZoneOffsets(row.timezone, row.zone_offsets, until);
   return {
     practiceName: row.practice_name,
     timezone: row.timezone,

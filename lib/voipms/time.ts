@@ -1,45 +1,13 @@
+import { zoneOffsetAt } from '../practice/zone.js';
+
 /**
- * Wall-clock times in a named IANA zone ↔ instants, with Intl only (no date library in the bundle).
+ * Wall-clock times in a named IANA zone ↔ instants, with no date library in the bundle (lib/practice/zone.ts).
  * VoIP.ms writes every date as `YYYY-MM-DD HH:MM:SS` in a zone it does not name.
  */
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    try {
-      formatter = new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      });
-    } catch {
-      throw new RangeError(`Unknown time zone "${timeZone}" (expected an IANA name such as America/Toronto)`);
-    }
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 /** Offset of the zone from UTC at an instant, in milliseconds (east positive). */
 export function zoneOffsetMs(instantMs: number, timeZone: string): number {
-  const parts = formatterFor(timeZone).formatToParts(new Date(instantMs));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - Math.floor(instantMs / 1000) * 1000;
+  return zoneOffsetAt(timeZone, instantMs);
 }
 
 const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;

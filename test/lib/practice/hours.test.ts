@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   formatOfficeTime,
@@ -207,7 +208,54 @@ describe('formatOfficeTime', () => {
     const en = formatOfficeTime(officeSettings(), monday8, 'en');
     const es = formatOfficeTime(officeSettings(), monday8, 'es');
     // Assess
-    expect(en).toMatch(/^Mon,? 8:00\s?AM$/);
-    expect(es).toMatch(/^lun,? 0?8:00$/);
+    expect(en).toBe('Mon 8:00 AM');
+    expect(es).toBe('lun 08:00');
+  });
+
+  it('writes what Intl writes for en-US and es-US, with plain spaces, in any zone', () => {
+    const zones = [
+      'America/New_York',
+      'America/Phoenix',
+      'America/St_Johns',
+      'Asia/Kolkata',
+      'Pacific/Chatham',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2037, 0, 1) }),
+        fc.constantFrom('en' as const, 'es' as const),
+        fc.boolean(),
+        (timezone, instant, language, timeOnly) => {
+          const intl = new Intl.DateTimeFormat(language === 'es' ? 'es-US' : 'en-US', {
+            timeZone: timezone,
+            ...(timeOnly ? {} : { weekday: 'short' as const }),
+            hour: 'numeric',
+            minute: '2-digit',
+            hourCycle: language === 'es' ? 'h23' : 'h12',
+          });
+          const expected = intl
+            .format(instant)
+            .replace(/[\u202f\u00a0]/g, ' ')
+            .replace(',', '');
+          expect(formatOfficeTime({ timezone }, new Date(instant), language, timeOnly)).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('says noon and midnight as a patient reads them', () => {
+    const utc = { timezone: 'UTC' };
+    expect(formatOfficeTime(utc, new Date('2026-01-05T00:00:00Z'), 'en', true)).toBe('12:00 AM');
+    expect(formatOfficeTime(utc, new Date('2026-01-05T12:30:00Z'), 'en', true)).toBe('12:30 PM');
+    expect(formatOfficeTime(utc, new Date('2026-01-05T00:05:00Z'), 'es', true)).toBe('00:05');
+    expect(formatOfficeTime(utc, new Date('2026-01-10T23:59:00Z'), 'es')).toBe('sáb 23:59');
+  });
+
+  it('names an unknown zone as an office settings error', () => {
+    expect(() => formatOfficeTime({ timezone: 'Mars/Olympus_Mons' }, new Date(0), 'en')).toThrow(
+      OfficeSettingsError,
+    );
   });
 });
