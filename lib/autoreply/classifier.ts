@@ -324,6 +324,12 @@ export function lexiconFor(rules: readonly IntentRule[] | undefined): Compiled {
   return compiled;
 }
 
+/** Compiles the lexicon for these rules ahead of the first `classify` with them; returns the rules. */
+export function prepareClassifier<T extends readonly IntentRule[] | undefined>(rules: T): T {
+  lexiconFor(rules);
+  return rules;
+}
+
 /** Typo candidates share the first letter (changing it makes other words too easily: "saying" / "paying"). */
 function fuzzyBucketKey(length: number, firstChar: number): number {
   return length * 65536 + firstChar;

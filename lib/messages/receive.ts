@@ -1,3 +1,4 @@
+import { prepareClassifier } from '../autoreply/classifier.js';
 import { loadAutoReplyRules } from '../autoreply/rules-store.js';
 import type { Config } from '../config.js';
 import { getDb } from '../db/index.js';
@@ -32,11 +33,11 @@ export interface InboundText {
 async function context(provider: InboundText['provider'], number: string) {
   try {
     const db = await getDb();
-    const [settings, rules] = await Promise.all([
-      loadPracticeSettings(db, provider, number),
-      loadAutoReplyRules(db),
-    ]);
-    return { settings, rules };
+    // The rules are asked for first: on a cold container their lexicon compiles (the classifier's slowest step)
+    // while the settings are still on their way.
+    const rules = loadAutoReplyRules(db).then(prepareClassifier);
+    const settings = await loadPracticeSettings(db, provider, number);
+    return { settings, rules: await rules };
   } catch (error) {
     logger.warn('practice settings unavailable; using defaults', { error: (error as Error).message });
     return { settings: DEFAULT_PRACTICE_SETTINGS as PracticeSettings, rules: [] };

@@ -3,7 +3,13 @@
 // the per-text counter wrapping after 2^32 texts. Rule words are made up (zq…), so no built-in word matches them.
 // Every test that depends on the compiling passes a fresh rules array: the lexicon is compiled once per array.
 import { describe, expect, it } from 'vitest';
-import { classify, editDistance, type IntentRule, lexiconFor } from '../../../lib/autoreply/classifier.js';
+import {
+  classify,
+  editDistance,
+  type IntentRule,
+  lexiconFor,
+  prepareClassifier,
+} from '../../../lib/autoreply/classifier.js';
 import { intentRule } from './factories.js';
 
 const withRules = (text: string, rules: IntentRule[]) => classify(text, { rules: [...rules] });
@@ -273,5 +279,21 @@ describe('the counter of texts', () => {
     lexicon.generation = -1; // the next text is the 2^32nd
     expect(classify('thank you', { rules })).toEqual(nothingFound);
     expect(classify('my face is swollen', { rules })).toMatchObject({ intent: 'emergency' });
+  });
+});
+
+describe('prepareClassifier', () => {
+  it('compiles the lexicon for a rule set ahead of its first text, which then uses it as it is', () => {
+    // Prepare: a rule set of its own (the lexicon is compiled once per rules array)
+    const rules = builtInOnly();
+    // Act
+    const returned = prepareClassifier(rules);
+    const prepared = lexiconFor(rules);
+    const generation = prepared.generation;
+    classify('what time do you open', { rules });
+    // Assess: the same rules back, and the text counted on the prepared lexicon, not a new one
+    expect(returned).toBe(rules);
+    expect(lexiconFor(rules)).toBe(prepared);
+    expect(prepared.generation).toBe(generation + 1);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearAutoReplyRulesCache } from '../../../lib/autoreply/rules-store.js';
-import { setDb } from '../../../lib/db/index.js';
+import { type Db, setDb } from '../../../lib/db/index.js';
 import type { InboundSmsEvent } from '../../../lib/messages/inbound.js';
 import { type InboundText, receiveInboundText } from '../../../lib/messages/receive.js';
 import { logger } from '../../../lib/observability.js';
@@ -171,5 +171,26 @@ describe('receiving an inbound text', () => {
           (extra as { error?: string } | undefined)?.error?.includes('ECONNREFUSED'),
       ),
     ).toHaveLength(1);
+  });
+
+  it('on a cold container asks for the rules before the settings, so their lexicon compiles while the settings travel', async () => {
+    // Prepare: every statement the text sends, in order
+    const asked: string[] = [];
+    const real = testDb.db;
+    setDb({
+      kind: real.kind,
+      query: (sql, params) => {
+        asked.push(sql.trim());
+        return real.query(sql, params);
+      },
+      transaction: (work) => real.transaction(work),
+      close: () => real.close(),
+    } as Db);
+    // Act
+    await receiveInboundText(text(), useConfig());
+    // Assess: rules, then settings, then the one statement that stores the text
+    expect(asked[0]).toMatch(/FROM auto_responses/);
+    expect(asked[1]).toMatch(/^SELECT practice_name/);
+    expect(asked).toHaveLength(3);
   });
 });
