@@ -18,6 +18,7 @@ import type { LoadOptions, LoadResult } from './load-generator.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PATH = '/webhooks/twilio/sms/incoming';
 const RUNS = Number(process.env.BENCH_COMPARE_RUNS ?? 3);
+const WARMUP_SECONDS = Number(process.env.BENCH_COMPARE_WARMUP_SECONDS ?? 3);
 
 export interface CompareOptions {
   serverUrl: string;
@@ -144,11 +145,12 @@ async function measure(side: Side, admin: pg.Client, options: CompareOptions): P
     baseUrl: options.baseUrl,
     practiceNumber: options.practiceNumber,
     concurrency: options.concurrency,
-    durationMs: 1000,
+    durationMs: WARMUP_SECONDS * 1000,
     warmupMs: 0,
-    presigned: 4000,
+    presigned: 4000 * WARMUP_SECONDS,
   };
-  // Warm: connections open, code compiled; then only the measured run counts.
+  // Warm: connections open, code compiled and optimised, every backend's plans made, the heap at its working
+  // size; then only the measured run counts.
   await runLoad(load);
   const pgBefore = await backendsCpu(admin, side.database);
   const webBefore = await ask<NodeJS.CpuUsage>(side.child, 'cpu', 'cpu');
