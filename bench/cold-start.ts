@@ -25,6 +25,8 @@ const execFileAsync = promisify(execFile);
 export interface ColdStartOptions {
   /** Where the bundles step wrote `<function>.mjs`. */
   bundleDir: string;
+  /** The Node.js binary to run them with (the Lambda runtime's major). */
+  node: string;
   databaseUrl: string;
   authToken: string;
   baseUrl: string;
@@ -196,7 +198,7 @@ export async function coldStarts(options: ColdStartOptions): Promise<void> {
       const file = pathToFileURL(join(options.bundleDir, `${fn.name}.mjs`)).href;
       try {
         const { stdout } = await execFileAsync(
-          process.execPath,
+          options.node,
           ['--input-type=module', '-e', CHILD, file, events.get(fn.name)!],
           { cwd: root, env: { ...env, AWS_LAMBDA_FUNCTION_NAME: fn.name }, timeout: 20_000 },
         );

@@ -2,7 +2,7 @@
  * `npm run bench`: the performance figures of docs/testing.md, one `name value unit` line each, also written
  * to bench/results.json with the machine they ran on. Everything runs on 127.0.0.1 and is bounded in time.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { serverlessYamlSchema } from '../lib/local/routes.js';
+import { lambdaNode } from '../scripts/lambda-node.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -336,6 +337,25 @@ interface ServerlessDoc {
 
 const execFileAsync = promisify(execFile);
 
+let runtime: string | undefined;
+/**
+ * The Node.js bundles are imported and invoked with: the Lambda runtime's major (24, scripts/lambda-node.ts),
+ * or this process's Node when it cannot be fetched (figures then say so).
+ */
+function runtimeNode(): string {
+  if (runtime) return runtime;
+  try {
+    runtime = lambdaNode();
+  } catch (error) {
+    console.error(
+      `Node 24 unavailable (${(error as Error).message.split('\n')[0]}); cold starts on ${process.version}`,
+    );
+    runtime = process.execPath;
+  }
+  figure('cold_start_node', execFileSync(runtime, ['--version'], { encoding: 'utf8' }).trim(), 'version');
+  return runtime;
+}
+
 /** Milliseconds from the start of `import()` to the handler in hand, in a fresh node process. */
 async function coldImportMs(file: string): Promise<number> {
   const script =
@@ -343,7 +363,7 @@ async function coldImportMs(file: string): Promise<number> {
     "if(typeof m.handler!=='function')throw new Error('no handler export');" +
     'process.stdout.write(String(performance.now()-t))';
   const { stdout } = await execFileAsync(
-    process.execPath,
+    runtimeNode(),
     ['--input-type=module', '-e', script, pathToFileURL(file).href],
     {
       cwd: root,
@@ -541,6 +561,7 @@ async function firstInvocations(): Promise<void> {
     const { coldStarts } = await import('./cold-start.js');
     await coldStarts({
       bundleDir: join(root, '.esbuild/bench'),
+      node: runtimeNode(),
       databaseUrl: url.toString(),
       authToken: AUTH_TOKEN,
       baseUrl: BASE_URL,

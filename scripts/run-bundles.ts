@@ -7,7 +7,7 @@
  *
  * Usage: TEST_DATABASE_URL=postgres://… tsx scripts/run-bundles.ts   (after `npm run package`; exit 1 on failure)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import {
   twilioVoiceIncomingEvent,
   twilioVoiceStatusEvent,
 } from '../test/support/twilio.js';
+import { lambdaNode } from './lambda-node.js';
 import { PACKAGE_DIR, unzip } from './package-report.js';
 
 const ALLOWED_IP = '203.0.113.10';
@@ -99,17 +100,6 @@ process.stdout.write('\\nRESULT ' + JSON.stringify({ statusCode: response.status
 process.exit(0); // the connection pool would keep the loop alive; Lambda freezes the process instead
 `;
 
-/** The Node 24 binary, from the npm registry (cached by npx after the first run). */
-function node24(): string {
-  const path = execFileSync('npx', ['-y', '-p', 'node@24', 'node', '-p', 'process.execPath'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
-  if (!version.startsWith('v24.')) throw new Error(`expected Node 24 from npx, got ${version} at ${path}`);
-  return path;
-}
-
 async function freshDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `pw_bundles_${process.pid}_${randomBytes(3).toString('hex')}`;
   const admin = createPgDb({ connectionString: serverUrl, timeoutMs: 30_000 });
@@ -159,7 +149,7 @@ async function main(): Promise<void> {
     console.error('run-bundles: set TEST_DATABASE_URL (or DATABASE_URL) to a Postgres server');
     process.exit(2);
   }
-  const node = node24();
+  const node = lambdaNode();
   const database = await freshDatabase(serverUrl);
   const sqs = await startLocalSqs();
   const queues = {
