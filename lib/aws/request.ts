@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { type AwsCredentials, signRequest } from './sigv4.js';
 
@@ -124,11 +124,12 @@ async function once<T>(
 
 /**
  * One POST over node:http(s), bounded as a whole. Not `fetch`: Node loads its HTTP client (undici) on the first
- * call, which costs a cold container more than the SDK import this module replaces.
+ * call, which costs a cold container more than the SDK import this module replaces. Plain HTTP serves only the
+ * local stand-ins, so node:http is loaded only for them.
  */
-function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
+async function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
+  const send = url.protocol === 'http:' ? (await import('node:http')).request : httpsRequest;
   return new Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
-    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const request = send(url, {
       method: 'POST',
       headers: { ...headers, 'content-length': Buffer.byteLength(body) },

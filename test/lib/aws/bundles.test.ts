@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -101,6 +102,50 @@ describe('HTTP function bundles', () => {
       // Assess
       expect(answers).toEqual(['11f6ad8ec52a2984abaafd7c3b516503785c2072', 'Not Found', 'a/b', 'function']);
       expect(readFileSync(out, 'utf8').slice(BANNER.length).match(BUILTIN_IMPORT)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads the modules of response streaming (middy) only when first used', async () => {
+    // Prepare: a bundle that imports them at the top, as middy does, and reads one only when asked
+    const dir = mkdtempSync(join(tmpdir(), 'builtins-'));
+    const entry = join(dir, 'entry.mjs');
+    writeFileSync(
+      entry,
+      `import { ReadableStream } from 'node:stream/web';
+       import { pipeline } from 'node:stream/promises';
+       const loaded = () => process.moduleLoadList.filter((name) => name.includes('webstreams/readablestream')).length;
+       const before = loaded();
+       const stream = ReadableStream;
+       export const answers = [before, loaded(), stream === (await import('node:stream/web')).ReadableStream, typeof pipeline];`,
+    );
+    const out = join(dir, 'out.mjs');
+    try {
+      await build({
+        entryPoints: [entry],
+        outfile: out,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        banner: { js: BANNER },
+        plugins,
+        logLevel: 'silent',
+      });
+      // Act: in a process of its own, where nothing else has loaded web streams
+      const answers = JSON.parse(
+        execFileSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(pathToFileURL(out).href)}); console.log(JSON.stringify(m.answers));`,
+          ],
+          { encoding: 'utf8' },
+        ),
+      );
+      // Assess: not loaded at import, loaded when read, the real thing
+      expect(answers).toEqual([0, 1, true, 'function']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
