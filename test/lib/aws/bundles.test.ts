@@ -43,6 +43,30 @@ const BUILTIN_IMPORT = new RegExp(
   `(?:from|import)\\s*["'](?:node:)?(?:${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})["']`,
 );
 
+/** `source` as an entry bundled as the functions are (plugins and banner), handed to `check` as a file. */
+async function withBundle(source: string, check: (out: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'builtins-'));
+  try {
+    const entry = join(dir, 'entry.mjs');
+    const out = join(dir, 'out.mjs');
+    writeFileSync(entry, source);
+    await build({
+      entryPoints: [entry],
+      outfile: out,
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      format: 'esm',
+      banner: { js: BANNER },
+      plugins,
+      logLevel: 'silent',
+    });
+    await check(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('HTTP function bundles', () => {
   it.each(httpFunctions.map((fn) => [fn.name, fn.file]))(
     '%s carries no AWS SDK (queueing and secrets use lib/aws)',
@@ -69,10 +93,7 @@ describe('HTTP function bundles', () => {
 
   it('keeps every form of import of a built-in working: named, default, namespace, with and without node:', async () => {
     // Prepare: an entry using each form, bundled as the functions are
-    const dir = mkdtempSync(join(tmpdir(), 'builtins-'));
-    const entry = join(dir, 'entry.mjs');
-    writeFileSync(
-      entry,
+    await withBundle(
       `import { createHash } from 'node:crypto';
        import http from 'node:http';
        import * as path from 'path';
@@ -83,71 +104,34 @@ describe('HTTP function bundles', () => {
          path.posix.join('a', 'b'),
          typeof new EventEmitter().on,
        ];`,
+      async (out) => {
+        // Act
+        const { answers } = (await import(pathToFileURL(out).href)) as { answers: unknown[] };
+        // Assess
+        expect(answers).toEqual(['11f6ad8ec52a2984abaafd7c3b516503785c2072', 'Not Found', 'a/b', 'function']);
+        expect(readFileSync(out, 'utf8').slice(BANNER.length).match(BUILTIN_IMPORT)).toBeNull();
+      },
     );
-    const out = join(dir, 'out.mjs');
-    try {
-      await build({
-        entryPoints: [entry],
-        outfile: out,
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        format: 'esm',
-        banner: { js: BANNER },
-        plugins,
-        logLevel: 'silent',
-      });
-      // Act
-      const { answers } = (await import(pathToFileURL(out).href)) as { answers: unknown[] };
-      // Assess
-      expect(answers).toEqual(['11f6ad8ec52a2984abaafd7c3b516503785c2072', 'Not Found', 'a/b', 'function']);
-      expect(readFileSync(out, 'utf8').slice(BANNER.length).match(BUILTIN_IMPORT)).toBeNull();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('loads the modules of response streaming (middy) only when first used', async () => {
     // Prepare: a bundle that imports them at the top, as middy does, and reads one only when asked
-    const dir = mkdtempSync(join(tmpdir(), 'builtins-'));
-    const entry = join(dir, 'entry.mjs');
-    writeFileSync(
-      entry,
+    await withBundle(
       `import { ReadableStream } from 'node:stream/web';
        import { pipeline } from 'node:stream/promises';
        const loaded = () => process.moduleLoadList.filter((name) => name.includes('webstreams/readablestream')).length;
        const before = loaded();
        const stream = ReadableStream;
        export const answers = [before, loaded(), stream === (await import('node:stream/web')).ReadableStream, typeof pipeline];`,
+      async (out) => {
+        // Act: in a process of its own, where nothing else has loaded web streams
+        const script = `const m = await import(${JSON.stringify(pathToFileURL(out).href)}); console.log(JSON.stringify(m.answers));`;
+        const answers = JSON.parse(
+          execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }),
+        );
+        // Assess: not loaded at import, loaded when read, the real thing
+        expect(answers).toEqual([0, 1, true, 'function']);
+      },
     );
-    const out = join(dir, 'out.mjs');
-    try {
-      await build({
-        entryPoints: [entry],
-        outfile: out,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        banner: { js: BANNER },
-        plugins,
-        logLevel: 'silent',
-      });
-      // Act: in a process of its own, where nothing else has loaded web streams
-      const answers = JSON.parse(
-        execFileSync(
-          process.execPath,
-          [
-            '--input-type=module',
-            '-e',
-            `const m = await import(${JSON.stringify(pathToFileURL(out).href)}); console.log(JSON.stringify(m.answers));`,
-          ],
-          { encoding: 'utf8' },
-        ),
-      );
-      // Assess: not loaded at import, loaded when read, the real thing
-      expect(answers).toEqual([0, 1, true, 'function']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
