@@ -47,10 +47,12 @@ function builtinShim(path) {
   const name = JSON.stringify(path);
   if (!LOADED_ON_FIRST_USE.has(path.replace(/^node:/, ''))) return `module.exports = require(${name});`;
   // The names are read here, at build time; each getter loads the module when first read.
-  const getters = Object.keys(require(path)).map(
-    (key) => `get ${JSON.stringify(key)}() { return load()[${JSON.stringify(key)}]; }`,
+  const names = JSON.stringify(Object.keys(require(path)).join(' '));
+  return (
+    `let loaded; const load = () => (loaded ??= require(${name}));\n` +
+    `module.exports = Object.defineProperties({}, Object.fromEntries(${names}.split(' ').map((key) =>` +
+    ' [key, { get: () => load()[key], enumerable: true }])));'
   );
-  return `let loaded; const load = () => (loaded ??= require(${name}));\nmodule.exports = { ${getters.join(', ')} };`;
 }
 
 const builtinsThroughRequire = {
