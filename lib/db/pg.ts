@@ -71,13 +71,17 @@ export function createPgDb({
     query_timeout: timeoutMs,
     idleTimeoutMillis: 60_000,
     allowExitOnIdle: true,
+    // Awaited on a new connection before the query that opened it: one extra round trip per connection.
+    ...(statementTimeoutMs && poolMode === 'session'
+      ? {
+          onConnect: (client: pg.ClientBase) =>
+            client.query(`SET statement_timeout = ${statementTimeoutMs}`).then(
+              () => undefined,
+              () => undefined,
+            ),
+        }
+      : {}),
   });
-  if (statementTimeoutMs && poolMode === 'session') {
-    // Queued on the new connection ahead of the query that opened it: one extra round trip per connection.
-    pool.on('connect', (client) => {
-      client.query(`SET statement_timeout = ${statementTimeoutMs}`).catch(() => undefined);
-    });
-  }
   pool.on('error', () => {
     // An idle connection dropped by the server: the pool replaces it on next use.
   });

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setConfig } from '../../../lib/config.js';
 import { createPgDb, type Db, getDb, setDb } from '../../../lib/db/index.js';
 import { useConfig } from '../../support/config.js';
@@ -13,6 +14,7 @@ describe.skipIf(!serverUrl)('database timeouts (real Postgres)', () => {
     return db;
   };
   afterEach(async () => {
+    vi.restoreAllMocks();
     await Promise.all(opened.splice(0).map((db) => db.close()));
     setDb(undefined);
     setConfig(undefined);
@@ -33,6 +35,41 @@ describe.skipIf(!serverUrl)('database timeouts (real Postgres)', () => {
       cause: { code: '57014' },
     });
     expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('sets the session bound before the first query of a new connection, one statement at a time', async () => {
+    // Prepare: what each connection is sent, and when each statement has its answer (node-pg warns, and its
+    // next major refuses, when a query is sent to a connection still busy with another)
+    const events: string[] = [];
+    const send = pg.Client.prototype.query;
+    function recordingQuery(this: pg.Client, ...args: unknown[]) {
+      const config = args[0] as string | { text: string };
+      const text = (typeof config === 'string' ? config : config.text).split(' ').slice(0, 2).join(' ');
+      events.push(`sent ${text}`);
+      const callback = args.at(-1);
+      if (typeof callback === 'function')
+        args[args.length - 1] = (...answer: unknown[]) => {
+          events.push(`answered ${text}`);
+          return callback(...answer);
+        };
+      const result = (send as (...a: unknown[]) => unknown).apply(this, args);
+      if (result instanceof Promise) return result.finally(() => events.push(`answered ${text}`));
+      return result;
+    }
+    vi.spyOn(pg.Client.prototype, 'query').mockImplementation(recordingQuery as typeof send);
+    const db = open({ connectionString: serverUrl!, timeoutMs: 2000, statementTimeoutMs: 700 });
+
+    // Act: the query that opens the connection reads the bound
+    const { rows } = await db.query<{ statement_timeout: string }>('SHOW statement_timeout');
+
+    // Assess
+    expect(rows[0]?.statement_timeout).toBe('700ms');
+    expect(events).toEqual([
+      'sent SET statement_timeout',
+      'answered SET statement_timeout',
+      'sent SHOW statement_timeout',
+      'answered SHOW statement_timeout',
+    ]);
   });
 
   it('binds statements inside a transaction, even behind a transaction pooler', async () => {
