@@ -35,9 +35,11 @@ async function context(provider: InboundText['provider'], number: string) {
     const db = await getDb();
     // The rules are asked for first: on a cold container their lexicon compiles (the classifier's slowest step)
     // while the settings are still on their way.
-    const rules = loadAutoReplyRules(db).then(prepareClassifier);
-    const settings = await loadPracticeSettings(db, provider, number);
-    return { settings, rules: await rules };
+    const [rules, settings] = await Promise.all([
+      loadAutoReplyRules(db).then(prepareClassifier),
+      loadPracticeSettings(db, provider, number),
+    ]);
+    return { settings, rules };
   } catch (error) {
     logger.warn('practice settings unavailable; using defaults', { error: (error as Error).message });
     return { settings: DEFAULT_PRACTICE_SETTINGS as PracticeSettings, rules: [] };
