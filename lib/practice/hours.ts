@@ -1,6 +1,7 @@
-// The practice's office hours, in its own time zone, with no date library: open or closed, the next
-// opening, quiet hours, the office day, and times as a patient reads them. The one place that knows about hours. Local wall-clock times are
-// turned into instants per day, so days that are 23 or 25 hours long (DST changes) come out right.
+// The practice's office hours, in its own time zone, with no date library: open or closed, the next opening,
+// quiet hours, the office day, and times as a patient reads them. The one place that knows about hours. Local
+// wall-clock times are turned into instants per day, so days that are 23 or 25 hours long (DST changes) come out
+// right; the zone's offsets come from lib/practice/zone.ts.
 
 import { UnknownTimeZoneError, zoneOffsetAt } from './zone.js';
 
