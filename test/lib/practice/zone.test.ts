@@ -168,13 +168,21 @@ describe('zoneOffsetAt', () => {
   });
 
   it('ignores offsets it cannot read, and asks Intl instead', () => {
-    // Prepare: unordered points, a non-number, an empty list, a window with no end
+    // Prepare: unordered points, two at one instant, a non-number, an empty list, a window with no end
     const until = Date.UTC(2026, 0, 10);
     const wrong = -3 * HOUR;
     rememberZoneOffsets(
       'America/Chicago',
       [
         [until - DAY, wrong],
+        [until - 2 * DAY, wrong],
+      ],
+      until,
+    );
+    rememberZoneOffsets(
+      'America/Los_Angeles',
+      [
+        [until - 2 * DAY, wrong],
         [until - 2 * DAY, wrong],
       ],
       until,
@@ -186,6 +194,7 @@ describe('zoneOffsetAt', () => {
     // Act / Assess
     const at = Date.UTC(2026, 0, 9);
     expect(zoneOffsetAt('America/Chicago', at)).toBe(-6 * HOUR);
+    expect(zoneOffsetAt('America/Los_Angeles', at)).toBe(-8 * HOUR);
     expect(zoneOffsetAt('America/Denver', at)).toBe(-7 * HOUR);
     expect(zoneOffsetAt('America/Phoenix', at)).toBe(-7 * HOUR);
     expect(zoneOffsetAt('America/Anchorage', at)).toBe(-9 * HOUR);
