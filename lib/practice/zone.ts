@@ -10,8 +10,8 @@ export class UnknownTimeZoneError extends RangeError {
   }
 }
 
-/** Offsets from one instant to another: `changes` are [instant, offset] points in time order, both in ms. */
-export interface KnownZoneOffsets {
+/** A zone's offsets over a window: from each `changes` point ([instant, offset], ms, in time order) to the next. */
+interface KnownZoneOffsets {
   changes: readonly (readonly [number, number])[];
   until: number;
 }
