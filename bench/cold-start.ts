@@ -17,6 +17,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { QUEUE_URL_VARIABLES } from '../lib/config.js';
 import { readFunctions } from '../lib/local/routes.js';
+import { zoneOffsetAt } from '../lib/practice/zone.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
@@ -61,15 +62,8 @@ function twilioFields(practiceNumber: string): Record<string, string> {
 
 /** Now as VoIP.ms writes it: wall-clock time in the account's zone (the default settings' zone here). */
 function voipmsNow(): string {
-  return new Date(Date.now() + zoneOffset('America/New_York')).toISOString().slice(0, 19).replace('T', ' ');
-}
-
-function zoneOffset(timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(
-    new Date(),
-  );
-  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(parts.find((p) => p.type === 'timeZoneName')?.value ?? '');
-  return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) * 60_000 : 0;
+  const now = Date.now();
+  return new Date(now + zoneOffsetAt('America/New_York', now)).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 /**

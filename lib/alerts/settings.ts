@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import { minuteOfDay } from '../practice/hours.js';
+import { formatOfficeTime, minuteOfDay } from '../practice/hours.js';
 
 /** Detail level of an alert text: 'standard' never carries the patient's words; 'full' does. */
 export type AlertDetail = 'standard' | 'full';
@@ -104,11 +104,7 @@ export function quietUntil(settings: Pick<AlertSettings, 'quietHours' | 'timezon
 /** "9:42 PM" in the office's zone, for alert texts. */
 export function localTime(timezone: string, at: Date): string {
   try {
-    return new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hour: 'numeric',
-      minute: '2-digit',
-    }).format(at);
+    return formatOfficeTime({ timezone }, at, 'en', true);
   } catch {
     return `${at.toISOString().slice(11, 16)} UTC`;
   }

@@ -1,11 +1,12 @@
 import type { Queryable } from '../db/index.js';
 import { countMetric, logger } from '../observability.js';
 import { loadPracticeSettings } from '../practice/settings.js';
+import { zoneOffsetAt } from '../practice/zone.js';
 import { normalizeCdrRecords, upsertVoipmsCalls } from './calls.js';
 import type { VoipmsClient } from './client.js';
 import { toE164 } from './phone.js';
 import { insertVoipmsRecordings, normalizeRecording, queueNewRecordings } from './recordings.js';
-import { fixedOffsetZone, zoneOffsetMs } from './time.js';
+import { fixedOffsetZone } from './time.js';
 
 export const CDR_CURSOR = 'voipms.cdr';
 export const RECORDINGS_CURSOR = 'voipms.recordings';
@@ -78,7 +79,7 @@ async function windowFor(db: Queryable, name: string, now: Date, options: PollOp
  * same fixed offset is exact whatever the practice zone (and its daylight saving) does.
  */
 export function voipmsOffsetHours(timeZone: string, at: Date): number {
-  const hours = Math.floor(zoneOffsetMs(at.getTime(), timeZone) / HOUR);
+  const hours = Math.floor(zoneOffsetAt(timeZone, at.getTime()) / HOUR);
   return Math.min(13, Math.max(-12, hours));
 }
 
@@ -102,7 +103,7 @@ export async function pollVoipmsCdr(deps: PollerDeps, options: PollOptions = {})
 
 /** `YYYY-MM-DD` of an instant in a zone (VoIP.ms filters recordings by the account's calendar date). */
 function dateIn(instant: Date, timeZone: string): string {
-  return new Date(instant.getTime() + zoneOffsetMs(instant.getTime(), timeZone)).toISOString().slice(0, 10);
+  return new Date(instant.getTime() + zoneOffsetAt(timeZone, instant.getTime())).toISOString().slice(0, 10);
 }
 
 /**

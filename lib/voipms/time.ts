@@ -5,11 +5,6 @@ import { zoneOffsetAt } from '../practice/zone.js';
  * VoIP.ms writes every date as `YYYY-MM-DD HH:MM:SS` in a zone it does not name.
  */
 
-/** Offset of the zone from UTC at an instant, in milliseconds (east positive). */
-export function zoneOffsetMs(instantMs: number, timeZone: string): number {
-  return zoneOffsetAt(timeZone, instantMs);
-}
-
 const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
 
 /**
@@ -24,9 +19,9 @@ export function wallClockToInstant(text: string, timeZone: string): Date | undef
   // At most four digits a field: always a finite time.
   const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0));
   const day = 86_400_000;
-  const before = local - zoneOffsetMs(local - day, timeZone);
-  const after = local - zoneOffsetMs(local + day, timeZone);
-  const valid = [before, after].filter((t) => t + zoneOffsetMs(t, timeZone) === local);
+  const before = local - zoneOffsetAt(timeZone, local - day);
+  const after = local - zoneOffsetAt(timeZone, local + day);
+  const valid = [before, after].filter((t) => t + zoneOffsetAt(timeZone, t) === local);
   // Two valid candidates: the hour that repeats; none: the hour that is skipped (use the offset before it).
   const instant = valid.length > 0 ? Math.min(...valid) : before;
   return new Date(instant);
