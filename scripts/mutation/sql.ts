@@ -53,11 +53,12 @@ const CALL_TESTS = [
 
 export const sqlTargets: SqlTarget[] = [
   {
-    file: 'migrations/1732500009704_message-status-steps.sql',
+    file: 'migrations/1732500009803_status-lookup-by-key.sql',
     regions: functionBodies('store_message_status'),
     tests: [
       RULES,
       'test/lib/messages/reply-receipts.test.ts',
+      'test/lib/messages/status-lookup.test.ts',
       'test/lib/messages/status.test.ts',
       'test/functions/twilio-sms-status.test.ts',
     ],
