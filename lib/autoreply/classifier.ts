@@ -20,7 +20,7 @@ import {
   SPANISH_WHOLE_MESSAGE,
   WHOLE_MESSAGE,
 } from './lexicon.js';
-import { squeeze, tokenize } from './normalize.js';
+import { squeeze, tokenize, tokenizeTerm } from './normalize.js';
 
 export type { Intent, Language } from './lexicon.js';
 export { INTENTS } from './lexicon.js';
@@ -200,7 +200,7 @@ function compile(
   const phrases = new Map<string, PhraseNode>();
 
   const addTerm = (raw: string, concept: number, lang: number): void => {
-    const words = tokenize(raw);
+    const words = tokenizeTerm(raw);
     if (words.length === 0) return;
     const term = words.join(' ');
     let entry: Entry | null;
@@ -269,11 +269,11 @@ function compile(
     label: combo.label,
   }));
 
-  const spanishWhole = new Set(SPANISH_WHOLE_MESSAGE.map((term) => tokenize(term).join(' ')));
+  const spanishWhole = new Set(SPANISH_WHOLE_MESSAGE.map((term) => tokenizeTerm(term).join(' ')));
   const whole = new Map<string, WholeEntry>();
   for (const group of wholeTerms) {
     for (const raw of group.terms) {
-      const key = tokenize(raw).join(' ');
+      const key = tokenizeTerm(raw).join(' ');
       if (key.length > 0 && !whole.has(key)) {
         whole.set(key, {
           intent: group.intent,

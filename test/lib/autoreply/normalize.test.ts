@@ -1,6 +1,8 @@
 // How a patient's text is cut into words before classification: the rules written out, one per test.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalize, squeeze, tokenize } from '../../../lib/autoreply/normalize.js';
+import { CONCEPTS, SPANISH_WHOLE_MESSAGE, WHOLE_MESSAGE } from '../../../lib/autoreply/lexicon.js';
+import { normalize, squeeze, tokenize, tokenizeTerm } from '../../../lib/autoreply/normalize.js';
 
 describe('tokenize', () => {
   it('lower-cases and splits on anything that is not a letter or a digit', () => {
@@ -118,5 +120,40 @@ describe('normalize and squeeze', () => {
     expect(squeeze('abb')).toBe('ab');
     expect(squeeze('abba')).toBe('aba');
     expect(squeeze('ab')).toBe('ab');
+  });
+});
+
+describe('tokenizeTerm (a lexicon term, split without the character loop when written plainly)', () => {
+  const lexiconTerms = [
+    ...CONCEPTS.flatMap((concept) => [...(concept.en ?? []), ...(concept.es ?? []), ...(concept.any ?? [])]),
+    ...WHOLE_MESSAGE.flatMap((group) => group.terms),
+    ...SPANISH_WHOLE_MESSAGE,
+  ];
+
+  it('gives every term of the lexicon the words tokenize gives it', () => {
+    const differing = lexiconTerms.filter(
+      (term) => tokenizeTerm(term).join('|') !== tokenize(term).join('|'),
+    );
+    expect(lexiconTerms.length).toBeGreaterThan(1000);
+    expect(differing).toEqual([]);
+  });
+
+  it('falls back to the tokeniser for shorthand, letter runs, capitals, marks and odd spacing', () => {
+    expect(tokenizeTerm('appt tmrw')).toEqual(tokenize('appt tmrw'));
+    expect(tokenizeTerm('u there')).toEqual(['you', 'there']);
+    expect(tokenizeTerm('helppp')).toEqual(['help']);
+    expect(tokenizeTerm('Cita mañana')).toEqual(['cita', 'manana']);
+    expect(tokenizeTerm("won't  stop")).toEqual(['wont', 'stop']);
+    expect(tokenizeTerm(' ')).toEqual([]);
+  });
+
+  it('agrees with tokenize on any text (property)', () => {
+    const plainish = fc.stringMatching(/^[a-z0-9 ]{0,24}$/);
+    fc.assert(
+      fc.property(fc.oneof(plainish, fc.string(), fc.string({ unit: 'grapheme' })), (text) => {
+        expect(tokenizeTerm(text)).toEqual(tokenize(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
