@@ -447,10 +447,12 @@ function toApiDate(value: Date | string, offsetHours: number, name: string): str
  */
 export function decodeBase64File(value: unknown): Buffer {
   if (typeof value !== 'string') return Buffer.alloc(0);
+  // Quotes first: a quoted data: URI keeps its prefix out of the base64 (whose letters would decode as bytes).
   const cleaned = value
     .trim()
-    .replace(/^data:[^,]*,/, '')
     .replace(/^"|"$/g, '')
+    .trim()
+    .replace(/^data:[^,]*,/, '')
     .replace(/\\\//g, '/')
     .replace(/\s+/g, '');
   return Buffer.from(cleaned, 'base64');

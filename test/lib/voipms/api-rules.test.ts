@@ -504,6 +504,10 @@ describe('recording bytes', () => {
     expect(decodeBase64File(`"${b64.replaceAll('/', '\\/')}"`).equals(bytes)).toBe(true);
     expect(decodeBase64File(` ${b64.slice(0, 4)} \n${b64.slice(4)} `).equals(bytes)).toBe(true);
     expect(decodeBase64File(`data:audio/mpeg;base64,${b64}`).equals(bytes)).toBe(true);
+    expect(decodeBase64File(`"data:audio/mpeg;base64,${b64.replaceAll('/', '\\/')}"`).equals(bytes)).toBe(
+      true,
+    );
+    expect(decodeBase64File(` " data:audio/mpeg;base64,${b64}" `).equals(bytes)).toBe(true);
     expect(decodeBase64File(undefined).length).toBe(0);
     expect(decodeBase64File(42).length).toBe(0);
   });
