@@ -29,7 +29,7 @@ export function voipmsCarrierStatus(
 }
 
 /**
- * A delivery receipt for an outbound message, in one statement (`store_message_status`, migrations/1732500009704).
+ * A delivery receipt for an outbound message, in one statement (`store_message_status`, migrations/1732500009803).
  * The stored reply it belongs to is found by the callback's `?reply=` (Twilio TwiML replies, stored as
  * `reply:<inbound sid>`) or by the provider id already linked to it (provider_sent_ids: a later Twilio receipt
  * without `?reply=`, VoIP.ms part ids); that row takes the status and keeps the provider id, so one real message
