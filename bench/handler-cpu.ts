@@ -1,16 +1,24 @@
 /**
- * `npx tsx bench/handler-cpu.ts [count]`: CPU per invocation of the twilio/sms/incoming and twilio/sms/status
- * handlers called directly (no HTTP), one at a time, on real Postgres: in this process, and in the Postgres
+ * `npx tsx bench/handler-cpu.ts [count]`: CPU per invocation of the hot-path handlers called directly (no HTTP),
+ * one at a time, on real Postgres: inbound texts from Twilio and from VoIP.ms (whose reply is queued on the local
+ * SQS emulator, a signed request as on Lambda), and Twilio receipts, both for a message never stored (a stray
+ * receipt) and for a stored reply (`?reply=`, the usual case). Reported: the CPU in this process and in the Postgres
  * backend that served it (from /proc), beside the reference handler's three inserts on the same database. Less
  * sensitive to a busy machine than the concurrent comparison, so a change to the hot path can be measured before
  * and after on its own.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pg from 'pg';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
+import { QUEUE_URL_VARIABLES } from '../lib/config.js';
 
 const COUNT = Number(process.argv[2] ?? 2000);
+// BENCH_HANDLERS=voipms_sms_incoming,… (labels, comma-separated) measures only those handlers.
+const only = process.env.BENCH_HANDLERS?.split(',');
 const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
 const BASE_URL = 'https://bench.example.test';
 const PRACTICE = '+15005550006';
@@ -21,7 +29,40 @@ Object.assign(process.env, {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
+  VOIPMS_WEBHOOK_TOKEN: 'bench-voipms-token',
+  VOIPMS_ALLOWED_IPS: '127.0.0.1',
 });
+// The queues a deployed function sends to (VoIP.ms replies go to the outbound queue), on the local SQS emulator in
+// a process of its own so that its work is not counted as the handler's; set before any project module reads its
+// configuration.
+const sqs = spawn(
+  process.execPath,
+  [
+    '--input-type=module',
+    '-e',
+    `import { createSqsServer } from 'local-aws-sqs';
+     const server = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
+     process.send(server.address().port);`,
+  ],
+  { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+);
+const sqsPort = await new Promise<number>((resolve) =>
+  sqs.once('message', (port) => resolve(port as number)),
+);
+const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
+Object.assign(process.env, {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  SQS_ENDPOINT: sqsEndpoint,
+});
+const sqsClient = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' });
+for (const [queue, variable] of Object.entries(QUEUE_URL_VARIABLES)) {
+  process.env[variable] = (
+    await sqsClient.send(new CreateQueueCommand({ QueueName: `bench-${queue}` }))
+  ).QueueUrl;
+}
+sqsClient.destroy();
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const admin = new pg.Client({ connectionString: serverUrl });
 await admin.connect();
@@ -32,6 +73,7 @@ url.pathname = `/${name}`;
 const { referenceWrites } = await import('./reference-server.js');
 const { createPgDb, setDb } = await import('../lib/db/index.js');
 const { migrate } = await import('../lib/db/migrate.js');
+const { zoneOffsetAt } = await import('../lib/practice/zone.js');
 const db = createPgDb({ connectionString: url.toString(), max: 1 });
 await migrate(db);
 setDb(db);
@@ -45,15 +87,16 @@ const backendPid = async (query: (text: string) => Promise<{ rows: unknown[] }>)
   (await query('SELECT pg_backend_pid() AS pid')).rows.map((row) => (row as { pid: number }).pid)[0]!;
 
 let sequence = 0;
-function event(path: string, fields: Record<string, string>) {
+function event(path: string, fields: Record<string, string>, query = '') {
   const body = new URLSearchParams(fields).toString();
+  const signedUrl = `${BASE_URL}${path}${query ? `?${query}` : ''}`;
   return {
     version: '2.0',
     rawPath: path,
-    rawQueryString: '',
+    rawQueryString: query,
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': getExpectedTwilioSignature(AUTH_TOKEN, BASE_URL + path, fields),
+      'x-twilio-signature': getExpectedTwilioSignature(AUTH_TOKEN, signedUrl, fields),
     },
     requestContext: { http: { method: 'POST', path, sourceIp: '127.0.0.1' }, requestId: 'r' },
     body,
@@ -61,8 +104,11 @@ function event(path: string, fields: Record<string, string>) {
   };
 }
 const sid = () => `SM${(++sequence).toString(16).padStart(32, '0')}`;
+/** Twilio texts answered so far: each has a stored reply for a receipt to find. */
+const answered: string[] = [];
 const inbound = () => {
   const s = sid();
+  answered.push(s);
   return event('/webhooks/twilio/sms/incoming', {
     MessageSid: s,
     SmsSid: s,
@@ -74,6 +120,32 @@ const inbound = () => {
     NumSegments: '1',
   });
 };
+/** VoIP.ms's callback as it comes: a GET with the token and the text in the query, dated in the account's zone. */
+const voipmsInbound = () => {
+  const now = Date.now();
+  const date = new Date(now + zoneOffsetAt('America/New_York', now))
+    .toISOString()
+    .slice(0, 19)
+    .replace('T', ' ');
+  const query = new URLSearchParams({
+    token: 'bench-voipms-token',
+    id: String(900_000_000 + ++sequence),
+    from: String(4_150_000_000 + sequence),
+    to: '5005550006',
+    message: 'What time do you open on Saturday?',
+    date,
+  }).toString();
+  const path = '/webhooks/voipms/sms/incoming';
+  return {
+    version: '2.0',
+    rawPath: path,
+    rawQueryString: query,
+    headers: {},
+    requestContext: { http: { method: 'GET', path, sourceIp: '127.0.0.1' }, requestId: 'r' },
+    isBase64Encoded: false,
+  };
+};
+/** A receipt for a message never stored: the status route keeps it as a row of its own (a stray receipt). */
 const status = () => {
   const s = sid();
   return event('/webhooks/twilio/sms/status', {
@@ -85,13 +157,32 @@ const status = () => {
     To: '+14155550123',
   });
 };
+/** The usual receipt: the delivery of a reply sent in TwiML, named by the `?reply=` of its status callback. */
+const replyReceipt = () => {
+  const s = sid();
+  return event(
+    '/webhooks/twilio/sms/status',
+    {
+      MessageSid: s,
+      SmsSid: s,
+      AccountSid: `AC${'0'.repeat(32)}`,
+      MessageStatus: 'delivered',
+      From: PRACTICE,
+      To: '+14155550123',
+    },
+    `reply=${answered.shift()}`,
+  );
+};
 
 // The pool keeps its one connection open throughout, so one backend serves every invocation.
 const projectBackend = await backendPid((text) => db.query(text));
 for (const [label, file, make] of [
   ['twilio_sms_incoming', '../functions/twilio-sms-incoming.js', inbound],
+  ['voipms_sms_incoming', '../functions/voipms-sms-incoming.js', voipmsInbound],
   ['twilio_sms_status', '../functions/twilio-sms-status.js', status],
+  ['twilio_sms_status_reply', '../functions/twilio-sms-status.js', replyReceipt],
 ] as const) {
+  if (only && !only.includes(label)) continue;
   const { handler } = (await import(file)) as {
     handler: (e: unknown, c: unknown) => Promise<{ statusCode: number }>;
   };
@@ -139,3 +230,4 @@ await client.end();
 await db.close();
 await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
 await admin.end();
+sqs.kill();
