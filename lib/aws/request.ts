@@ -122,14 +122,14 @@ async function once<T>(
   return parsed as T;
 }
 
+/** node:http's request for the local stand-ins, kept once loaded: an import() per call goes through the loader. */
+let httpRequest: typeof httpsRequest | undefined;
+
 /**
  * One POST over node:http(s), bounded as a whole. Not `fetch`: Node loads its HTTP client (undici) on the first
  * call, which costs a cold container more than the SDK import this module replaces. Plain HTTP serves only the
  * local stand-ins, so node:http is loaded only for them.
  */
-/** Kept once loaded: an import() on every call goes through the module loader each time (~0.7 ms under tsx). */
-let httpRequest: typeof httpsRequest | undefined;
-
 async function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
   const send = url.protocol === 'http:' ? (httpRequest ??= (await import('node:http')).request) : httpsRequest;
   return new Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
