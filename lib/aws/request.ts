@@ -125,13 +125,19 @@ async function once<T>(
 /** node:http's request for the local stand-ins, kept once loaded: an import() per call goes through the loader. */
 let httpRequest: typeof httpsRequest | undefined;
 
+async function requestFunctionFor(url: URL): Promise<typeof httpsRequest> {
+  if (url.protocol !== 'http:') return httpsRequest;
+  httpRequest ??= (await import('node:http')).request;
+  return httpRequest;
+}
+
 /**
  * One POST over node:http(s), bounded as a whole. Not `fetch`: Node loads its HTTP client (undici) on the first
  * call, which costs a cold container more than the SDK import this module replaces. Plain HTTP serves only the
  * local stand-ins, so node:http is loaded only for them.
  */
 async function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
-  const send = url.protocol === 'http:' ? (httpRequest ??= (await import('node:http')).request) : httpsRequest;
+  const send = await requestFunctionFor(url);
   return new Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
     const request = send(url, {
       method: 'POST',
