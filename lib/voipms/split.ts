@@ -58,7 +58,11 @@ export function splitText(
     const fullWord = /^\s+$/.test(units[fit] ?? '');
     const cut = fullWord ? fit : lastSpace > 0 ? lastSpace : fit;
     parts.push(units.slice(0, cut).join('').trimEnd());
-    rest = units.slice(cut).join('').trimStart();
+    // Whitespace after the cut goes a whole grapheme at a time: a space carrying a combining mark stays whole
+    // rather than leaving the next part starting with a lone mark.
+    let next = cut;
+    while (next < units.length && /^\s+$/.test(units[next]!)) next++;
+    rest = units.slice(next).join('');
   }
   return parts;
 }

@@ -480,6 +480,15 @@ describe('cutting text into parts', () => {
     const zalgo = `a${'\u0301'.repeat(10)}`;
     expect(splitText(`${zalgo} b`, 8)).toEqual([zalgo, 'b']);
   });
+
+  it('never starts a part with a lone combining mark: a space carrying one is kept whole at a cut', async () => {
+    const { splitText } = await import('../../../lib/voipms/split.js');
+    expect(splitText('aaaaaaaa \u0301bc', 8)).toEqual(['aaaaaaaa', ' \u0301bc']);
+    expect(splitText('aaaaaaaa  \u0301bc', 8)).toEqual(['aaaaaaaa', ' \u0301bc']);
+    for (const part of splitText(`${'word '.repeat(40)}\u0301x ${'more '.repeat(40)}`, 160)) {
+      expect(part).not.toMatch(/^\p{M}/u);
+    }
+  });
 });
 
 describe('checking whether a text went out', () => {
