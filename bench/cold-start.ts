@@ -8,16 +8,12 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsServer } from 'local-aws-sqs';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
-import { QUEUE_URL_VARIABLES } from '../lib/config.js';
 import { readFunctions } from '../lib/local/routes.js';
-import { zoneOffsetAt } from '../lib/practice/zone.js';
+import { startBenchQueues, voipmsNow } from './stand-ins.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
@@ -58,12 +54,6 @@ function twilioFields(practiceNumber: string): Record<string, string> {
     RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/AC${'0'.repeat(32)}/Recordings/RE${sid}`,
     RecordingDuration: '5',
   };
-}
-
-/** Now as VoIP.ms writes it: wall-clock time in the account's zone (the default settings' zone here). */
-function voipmsNow(): string {
-  const now = Date.now();
-  return new Date(now + zoneOffsetAt('America/New_York', now)).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 /**
@@ -154,27 +144,10 @@ export async function coldStarts(options: ColdStartOptions): Promise<void> {
       return [fn.name, JSON.stringify(event)] as const;
     }),
   );
-  const sqs = await createSqsServer({
-    port: 0,
-    hostname: '127.0.0.1',
-    emulateQueueCreationLifecycle: false,
-  } as Parameters<typeof createSqsServer>[0]);
-  const sqsEndpoint = `http://127.0.0.1:${(sqs.address() as AddressInfo).port}`;
-  const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
-  const sqsClient = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials });
-  const queueUrls: Record<string, string> = {};
-  for (const [queue, variable] of Object.entries(QUEUE_URL_VARIABLES)) {
-    queueUrls[variable] = (await sqsClient.send(new CreateQueueCommand({ QueueName: `bench-${queue}` })))
-      .QueueUrl!;
-  }
-  sqsClient.destroy();
+  const queues = await startBenchQueues();
   const env = {
     PATH: process.env.PATH,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    SQS_ENDPOINT: sqsEndpoint,
-    ...queueUrls,
+    ...queues.env,
     DATABASE_URL: options.databaseUrl,
     TWILIO_AUTH_TOKEN: options.authToken,
     TWILIO_PHONE_NUMBER: options.practiceNumber,
@@ -204,8 +177,7 @@ export async function coldStarts(options: ColdStartOptions): Promise<void> {
       }
     }
   }
-  sqs.closeAllConnections?.();
-  await new Promise<void>((resolve) => sqs.close(() => resolve()));
+  queues.stop();
   const med = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
   const totals = new Map<string, number>();
   for (const [name, list] of samples) {

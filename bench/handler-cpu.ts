@@ -7,14 +7,11 @@
  * sensitive to a busy machine than the concurrent comparison, so a change to the hot path can be measured before
  * and after on its own.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pg from 'pg';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
-import { QUEUE_URL_VARIABLES } from '../lib/config.js';
+import { startBenchQueues, voipmsNow } from './stand-ins.js';
 
 const COUNT = Number(process.argv[2] ?? 2000);
 // BENCH_HANDLERS=voipms_sms_incoming,… (labels, comma-separated) measures only those handlers.
@@ -32,37 +29,10 @@ Object.assign(process.env, {
   VOIPMS_WEBHOOK_TOKEN: 'bench-voipms-token',
   VOIPMS_ALLOWED_IPS: '127.0.0.1',
 });
-// The queues a deployed function sends to (VoIP.ms replies go to the outbound queue), on the local SQS emulator in
-// a process of its own so that its work is not counted as the handler's; set before any project module reads its
-// configuration.
-const sqs = spawn(
-  process.execPath,
-  [
-    '--input-type=module',
-    '-e',
-    `import { createSqsServer } from 'local-aws-sqs';
-     const server = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
-     process.send(server.address().port);`,
-  ],
-  { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-);
-const sqsPort = await new Promise<number>((resolve) =>
-  sqs.once('message', (port) => resolve(port as number)),
-);
-const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
-Object.assign(process.env, {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'bench',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  SQS_ENDPOINT: sqsEndpoint,
-});
-const sqsClient = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' });
-for (const [queue, variable] of Object.entries(QUEUE_URL_VARIABLES)) {
-  process.env[variable] = (
-    await sqsClient.send(new CreateQueueCommand({ QueueName: `bench-${queue}` }))
-  ).QueueUrl;
-}
-sqsClient.destroy();
+// The queues a deployed function sends to (VoIP.ms replies go to the outbound queue), set before any project
+// module reads its configuration.
+const queues = await startBenchQueues();
+Object.assign(process.env, queues.env);
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const admin = new pg.Client({ connectionString: serverUrl });
 await admin.connect();
@@ -73,7 +43,6 @@ url.pathname = `/${name}`;
 const { referenceWrites } = await import('./reference-server.js');
 const { createPgDb, setDb } = await import('../lib/db/index.js');
 const { migrate } = await import('../lib/db/migrate.js');
-const { zoneOffsetAt } = await import('../lib/practice/zone.js');
 const db = createPgDb({ connectionString: url.toString(), max: 1 });
 await migrate(db);
 setDb(db);
@@ -122,18 +91,13 @@ const inbound = () => {
 };
 /** VoIP.ms's callback as it comes: a GET with the token and the text in the query, dated in the account's zone. */
 const voipmsInbound = () => {
-  const now = Date.now();
-  const date = new Date(now + zoneOffsetAt('America/New_York', now))
-    .toISOString()
-    .slice(0, 19)
-    .replace('T', ' ');
   const query = new URLSearchParams({
     token: 'bench-voipms-token',
     id: String(900_000_000 + ++sequence),
     from: String(4_150_000_000 + sequence),
     to: '5005550006',
     message: 'What time do you open on Saturday?',
-    date,
+    date: voipmsNow(),
   }).toString();
   const path = '/webhooks/voipms/sms/incoming';
   return {
@@ -145,20 +109,11 @@ const voipmsInbound = () => {
     isBase64Encoded: false,
   };
 };
-/** A receipt for a message never stored: the status route keeps it as a row of its own (a stray receipt). */
-const status = () => {
-  const s = sid();
-  return event('/webhooks/twilio/sms/status', {
-    MessageSid: s,
-    SmsSid: s,
-    AccountSid: `AC${'0'.repeat(32)}`,
-    MessageStatus: 'delivered',
-    From: PRACTICE,
-    To: '+14155550123',
-  });
-};
-/** The usual receipt: the delivery of a reply sent in TwiML, named by the `?reply=` of its status callback. */
-const replyReceipt = () => {
+/**
+ * A Twilio delivery receipt: for a message never stored (the status route keeps it as a row of its own, a stray
+ * receipt), or, with `?reply=`, for a reply sent in TwiML (the usual case).
+ */
+const receipt = (query = '') => {
   const s = sid();
   return event(
     '/webhooks/twilio/sms/status',
@@ -170,9 +125,11 @@ const replyReceipt = () => {
       From: PRACTICE,
       To: '+14155550123',
     },
-    `reply=${answered.shift()}`,
+    query,
   );
 };
+const status = () => receipt();
+const replyReceipt = () => receipt(`reply=${answered.shift()}`);
 
 // The pool keeps its one connection open throughout, so one backend serves every invocation.
 const projectBackend = await backendPid((text) => db.query(text));
@@ -230,4 +187,4 @@ await client.end();
 await db.close();
 await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
 await admin.end();
-sqs.kill();
+queues.stop();
