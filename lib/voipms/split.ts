@@ -60,9 +60,9 @@ export function splitText(
     parts.push(units.slice(0, cut).join('').trimEnd());
     // Whitespace after the cut goes a whole grapheme at a time: a space carrying a combining mark stays whole
     // rather than leaving the next part starting with a lone mark.
-    let next = cut;
-    while (next < units.length && /^\s+$/.test(units[next]!)) next++;
-    rest = units.slice(next).join('');
+    let restStart = cut;
+    while (restStart < units.length && /^\s+$/.test(units[restStart]!)) restStart++;
+    rest = units.slice(restStart).join('');
   }
   return parts;
 }
