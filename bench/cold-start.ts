@@ -18,6 +18,8 @@ import { startBenchQueues, voipmsNow } from './stand-ins.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
 const execFileAsync = promisify(execFile);
+/** Extra flags for the child, e.g. BENCH_COLD_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to see where it goes. */
+const NODE_FLAGS = process.env.BENCH_COLD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 
 export interface ColdStartOptions {
   /** Where the bundles step wrote `<function>.mjs`. */
@@ -166,7 +168,7 @@ export async function coldStarts(options: ColdStartOptions): Promise<void> {
       try {
         const { stdout } = await execFileAsync(
           options.node,
-          ['--input-type=module', '-e', CHILD, file, events.get(fn.name)!],
+          [...NODE_FLAGS, '--input-type=module', '-e', CHILD, file, events.get(fn.name)!],
           { cwd: root, env: { ...env, AWS_LAMBDA_FUNCTION_NAME: fn.name }, timeout: 20_000 },
         );
         const [imp, inv, status] = stdout.trim().split(' ').map(Number);

@@ -227,7 +227,21 @@ export function webhookRoute<Input>(spec: RouteSpec<Input>): Handler {
       });
     });
   const fallback = spec.fallback;
-  if (!fallback) return (event, context) => handler(event, context);
-  return (event, context) =>
-    beforeDeadline(handler(event, context), context, spec as RouteSpec<unknown>, fallback);
+  if (!fallback) return (event, context) => handler(event, withKnownDeadline(context));
+  return (event, context) => {
+    const known = withKnownDeadline(context);
+    return beforeDeadline(handler(event, known), known, spec as RouteSpec<unknown>, fallback);
+  };
+}
+
+/**
+ * The context as given when its remaining time is a finite number; otherwise the same context with no deadline.
+ * middy races the handler against `getRemainingTimeInMillis()` as a timer, and a timer of NaN or Infinity
+ * (a harness with no deadline) fires at once: the request would be aborted before it ran.
+ */
+function withKnownDeadline(context: Context): Context {
+  if (!context.getRemainingTimeInMillis || Number.isFinite(context.getRemainingTimeInMillis()))
+    return context;
+  const { getRemainingTimeInMillis: _unknown, ...withoutDeadline } = context;
+  return withoutDeadline as Context;
 }

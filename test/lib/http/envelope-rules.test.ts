@@ -560,6 +560,16 @@ describe('the Lambda deadline', () => {
     ).toBe('late');
   });
 
+  it('answers normally when the remaining time is not a finite number (a harness with no deadline)', async () => {
+    for (const remaining of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const response = await call(slow(50), request(), {
+        awsRequestId: `no-deadline-${remaining}`,
+        getRemainingTimeInMillis: () => remaining,
+      });
+      expect(response).toMatchObject({ statusCode: 200, body: 'late' });
+    }
+  });
+
   it('lets the late work finish and leave its row', async () => {
     await call(slow(300), request(), { getRemainingTimeInMillis: () => 1_600 });
     await new Promise((resolve) => setTimeout(resolve, 600));
