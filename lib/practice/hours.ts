@@ -3,7 +3,7 @@
 // wall-clock times are turned into instants per day, so days that are 23 or 25 hours long (DST changes) come out
 // right; the zone's offsets come from lib/practice/zone.ts.
 
-import { UnknownTimeZoneError, zoneOffsetAt } from './zone.js';
+import { UnknownTimeZoneError, wallClockInstant, zoneOffsetAt } from './zone.js';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
@@ -66,20 +66,15 @@ function localParts(timezone: string, instant: number): LocalParts & { second: n
   };
 }
 
-/**
- * The instant at which the local clock shows the given date and minute of day. A time skipped by a spring-forward
- * change maps to the same distance after the change; a time repeated at fall-back maps to its first occurrence.
- */
+/** The instant at which the local clock shows the given date and minute of day (lib/practice/zone.ts's rule). */
 function localToInstant(timezone: string, year: number, month: number, day: number, minutes: number): number {
-  const wall = Date.UTC(year, month - 1, day, 0, minutes);
-  const first = wall - offsetAt(timezone, wall);
-  const second = wall - offsetAt(timezone, first);
-  if (first === second) {
-    // Prefer the earlier instant when the wall time happens twice.
-    const earlier = first - 3_600_000;
-    return wall - offsetAt(timezone, earlier) === earlier ? earlier : first;
+  try {
+    return wallClockInstant(timezone, Date.UTC(year, month - 1, day, 0, minutes));
+  } catch (error) {
+    if (error instanceof UnknownTimeZoneError)
+      throw new OfficeSettingsError(`unknown office timezone "${timezone}"`);
+    throw error;
   }
-  return Math.max(first, second);
 }
 
 function parseClock(value: string, where: string): number {

@@ -106,3 +106,20 @@ function intlOffset(timeZone: string, instant: number): number {
 export function zoneOffsetAt(timeZone: string, instant: number): number {
   return fixedOffset(timeZone) ?? knownOffset(timeZone, instant) ?? intlOffset(timeZone, instant);
 }
+
+// No zone is more than 14 hours from UTC, and no zone changes its offset twice within 30 hours.
+const WALL_CLOCK_REACH_MS = 15 * HOUR_MS;
+
+/**
+ * The instant at which the zone's clock shows `wall` (the wall-clock time written as if it were UTC, in ms), by
+ * the usual "compatible" rule for clock changes: a time that happens twice (autumn) is the earlier one, a time the
+ * change skips (spring) moves forward by the gap. The offsets are read 15 hours either side of the wall time,
+ * which spans every instant it can be and stays inside the window the practice settings bring.
+ */
+export function wallClockInstant(timeZone: string, wall: number): number {
+  const before = wall - zoneOffsetAt(timeZone, wall - WALL_CLOCK_REACH_MS);
+  const after = wall - zoneOffsetAt(timeZone, wall + WALL_CLOCK_REACH_MS);
+  const valid = [before, after].filter((instant) => instant + zoneOffsetAt(timeZone, instant) === wall);
+  // Two: the hour that repeats, take the first; none: the hour that is skipped, read with the offset before it.
+  return valid.length > 0 ? Math.min(...valid) : before;
+}

@@ -1,4 +1,4 @@
-import { zoneOffsetAt } from '../practice/zone.js';
+import { wallClockInstant } from '../practice/zone.js';
 
 /**
  * Wall-clock times in a named IANA zone ↔ instants, with no date library in the bundle (lib/practice/zone.ts).
@@ -17,14 +17,8 @@ export function wallClockToInstant(text: string, timeZone: string): Date | undef
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s] = match;
   // At most four digits a field: always a finite time.
-  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0));
-  const day = 86_400_000;
-  const before = local - zoneOffsetAt(timeZone, local - day);
-  const after = local - zoneOffsetAt(timeZone, local + day);
-  const valid = [before, after].filter((t) => t + zoneOffsetAt(timeZone, t) === local);
-  // Two valid candidates: the hour that repeats; none: the hour that is skipped (use the offset before it).
-  const instant = valid.length > 0 ? Math.min(...valid) : before;
-  return new Date(instant);
+  const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0));
+  return new Date(wallClockInstant(timeZone, wall));
 }
 
 /** The calendar date (`YYYY-MM-DD`) an instant falls on at a fixed offset of whole hours from UTC. */

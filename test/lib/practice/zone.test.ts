@@ -4,6 +4,7 @@ import {
   forgetZoneOffsets,
   rememberZoneOffsets,
   UnknownTimeZoneError,
+  wallClockInstant,
   zoneOffsetAt,
 } from '../../../lib/practice/zone.js';
 import { useTestDb } from '../../support/db.js';
@@ -220,5 +221,59 @@ describe('zoneOffsetAt', () => {
     expect(zoneOffsetAt('America/New_York', start + DAY)).toBe(2 * HOUR);
     expect(zoneOffsetAt('America/New_York', until - 1)).toBe(2 * HOUR);
     expect(zoneOffsetAt('America/New_York', until)).toBe(-5 * HOUR);
+  });
+});
+
+describe('wallClockInstant', () => {
+  /** Every instant whose local clock shows `wall`, found by the oracle over the offsets a day either side. */
+  function oracleInstants(zone: string, wall: number): number[] {
+    const offsets = new Set<number>();
+    for (let at = wall - 2 * DAY; at <= wall + 2 * DAY; at += 15 * 60_000) offsets.add(intlOffset(zone, at));
+    return [...offsets]
+      .map((offset) => wall - offset)
+      .filter((instant) => instant + intlOffset(zone, instant) === wall)
+      .sort((a, b) => a - b);
+  }
+
+  it('gives the first instant the clock shows a time, or for a skipped time the one as far past the change', () => {
+    const quarterHours = (from: number) =>
+      fc.integer({ min: 0, max: 4 * 24 * 30 }).map((q) => from + q * 900_000);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ZONES),
+        fc.oneof(
+          fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2037, 0, 1) }),
+          // The weeks around this year's spring and autumn changes, where the rule matters
+          quarterHours(Date.UTC(2026, 2, 1)),
+          quarterHours(Date.UTC(2026, 3, 1)),
+          quarterHours(Date.UTC(2026, 9, 15)),
+        ),
+        (zone, wall) => {
+          const instant = wallClockInstant(zone, wall);
+          const shown = oracleInstants(zone, wall);
+          if (shown.length > 0) {
+            expect(instant).toBe(shown[0]);
+          } else {
+            // Skipped: read with the offset before the change, the clock shows it moved forward by the gap.
+            const gap = intlOffset(zone, instant) - intlOffset(zone, instant - DAY);
+            expect(gap).toBeGreaterThan(0);
+            expect(instant + intlOffset(zone, instant)).toBe(wall + gap);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('reads the hour New York repeats as its first occurrence and the hour it skips as an hour later', () => {
+    expect(wallClockInstant('America/New_York', Date.UTC(2026, 10, 1, 1, 30))).toBe(
+      Date.UTC(2026, 10, 1, 5, 30),
+    );
+    expect(wallClockInstant('America/New_York', Date.UTC(2026, 2, 8, 2, 30))).toBe(
+      Date.UTC(2026, 2, 8, 7, 30),
+    );
+    expect(wallClockInstant('America/New_York', Date.UTC(2026, 2, 8, 3, 30))).toBe(
+      Date.UTC(2026, 2, 8, 7, 30),
+    );
   });
 });
