@@ -5,13 +5,14 @@ import { recordingStore } from '../lib/recordings/index.js';
 import { type SweepResult, sweepStaleTranscriptions } from '../lib/transcription/index.js';
 
 /**
- * Every 15 minutes: transcription jobs still `in_progress` after 30 minutes are checked with Transcribe and
- * finished jobs written as the EventBridge event would have (the event may have been lost).
+ * Every 15 minutes: transcription jobs still `in_progress` after 30 minutes, and starts whose claim ran out, are
+ * checked with Transcribe and finished jobs written as the EventBridge event would have (the event may have been
+ * lost).
  */
 export const handler = async (_event?: ScheduledEvent, _context?: Context): Promise<SweepResult> => {
   const config = await getConfig();
   if (!config.enableTranscription) {
-    return { checked: 0, completed: 0, failed: 0, running: 0, missing: 0, errors: 0 };
+    return { checked: 0, completed: 0, failed: 0, running: 0, missing: 0, released: 0, errors: 0 };
   }
   return sweepStaleTranscriptions(await getDb(), config, recordingStore(config));
 };

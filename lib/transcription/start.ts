@@ -7,7 +7,14 @@ import type { RecordingStore } from '../recordings/store.js';
 import { transcribeClient } from './client.js';
 import { transcriptionJobName } from './job-name.js';
 import { chooseTranscriptionLanguage } from './language.js';
-import { findTranscription, insertTranscription, type TranscriptionStatus } from './repository.js';
+import {
+  claimTranscriptionStart,
+  findTranscription,
+  finishTranscriptionStart,
+  insertTranscription,
+  releaseTranscriptionStart,
+  type TranscriptionStatus,
+} from './repository.js';
 
 export interface ArchivedRecording {
   id: number;
@@ -47,9 +54,12 @@ function isRetryable(error: unknown): boolean {
 }
 
 /**
- * Starts the recording's Transcribe job once: the job name comes from the recording id, and an existing
- * `transcriptions` row (or Transcribe's ConflictException) means it was already started. Locally, with no bucket,
- * a `disabled` row says transcription is not available.
+ * Starts the recording's Transcribe job once: the job name comes from the recording id, and the start is claimed
+ * in the recording's `transcriptions` row first, so of racing duplicates only the claimer calls Transcribe; the
+ * others answer the row's state. A claimer that cannot reach Transcribe gives the claim up for the retry, one
+ * whose worker died leaves it to run out (START_LEASE_MS). Transcribe's ConflictException still means "already
+ * started" (a claimer that died after the call). Locally, with no bucket, a `disabled` row says transcription is
+ * not available.
  */
 export async function startTranscription(
   db: Db,
@@ -59,14 +69,39 @@ export async function startTranscription(
 ): Promise<TranscriptionStart> {
   if (!config.enableTranscription) return { status: 'off' };
   const jobName = transcriptionJobName(config.stage, recording.id);
-  const existing = await findTranscription(db, recording.id);
-  if (existing) return existing;
   if (store.kind !== 's3' || !store.bucket) {
+    const existing = await findTranscription(db, recording.id);
+    if (existing) return existing;
     await insertTranscription(db, { recordingId: recording.id, jobName, status: 'disabled' });
     return { status: 'disabled', jobName };
   }
 
   const outputKey = transcriptKey(recording.provider, recording.providerRecordingId, recording.createdAt);
+  const claim = await claimTranscriptionStart(db, { recordingId: recording.id, jobName, outputKey });
+  if (!claim) {
+    const existing = (await findTranscription(db, recording.id)) ?? { status: 'starting' as const, jobName };
+    logger.info('transcription start already claimed', {
+      recordingId: recording.id,
+      status: existing.status,
+    });
+    return existing;
+  }
+  try {
+    return await startClaimed(db, store, recording, { jobName, outputKey });
+  } catch (error) {
+    // No answer recorded: the retry claims at once rather than wait out the lease (a job Transcribe did take
+    // answers it ConflictException).
+    await releaseTranscriptionStart(db, recording.id, claim).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startClaimed(
+  db: Db,
+  store: RecordingStore,
+  recording: ArchivedRecording,
+  { jobName, outputKey }: { jobName: string; outputKey: string },
+): Promise<TranscriptionStart> {
   const kmsKeyId = process.env.RECORDINGS_KMS_KEY_ID?.trim() || undefined;
   const { language, source } = await chooseTranscriptionLanguage(db, recording.id);
   try {
@@ -88,7 +123,7 @@ export async function startTranscription(
     if (name !== 'ConflictException') {
       if (isRetryable(error)) throw new TranscriptionStartError(error);
       const failureReason = `${name}: ${(error as Error).message}`.slice(0, 500);
-      await insertTranscription(db, {
+      await finishTranscriptionStart(db, {
         recordingId: recording.id,
         jobName,
         status: 'failed',
@@ -100,9 +135,9 @@ export async function startTranscription(
       logger.error('transcription job refused', { recordingId: recording.id, jobName, error: failureReason });
       return { status: 'failed', jobName, failureReason };
     }
-    // ConflictException: an earlier attempt started this job; only its row is missing.
+    // ConflictException: an earlier attempt started this job and died before recording it.
   }
-  await insertTranscription(db, {
+  await finishTranscriptionStart(db, {
     recordingId: recording.id,
     jobName,
     status: 'in_progress',

@@ -5,7 +5,13 @@ import { countMetric, logger } from '../observability.js';
 import type { RecordingStore } from '../recordings/store.js';
 import { transcribeClient } from './client.js';
 import { parseTranscriptionJobName } from './job-name.js';
-import { recordOutcome, staleTranscriptions, touchTranscription } from './repository.js';
+import {
+  adoptAbandonedStart,
+  dropAbandonedStart,
+  recordOutcome,
+  staleTranscriptions,
+  touchTranscription,
+} from './repository.js';
 import { transcriptionStage, writeTranscriptionOutcome } from './writer.js';
 
 export interface SweepOptions {
@@ -23,6 +29,8 @@ export interface SweepResult {
   running: number;
   /** Transcribe no longer knows the job (deleted, or past its 90-day history): recorded as failed. */
   missing: number;
+  /** Abandoned starts Transcribe never received: the claim row is removed, so a later delivery starts the job. */
+  released: number;
   /** Could not be checked now (throttled, network): left for the next run. */
   errors: number;
 }
@@ -33,7 +41,8 @@ export const SWEEP_DEFAULTS = { olderThanMinutes: 30, limit: 50 } as const;
  * Finishes the transcription jobs whose "Job State Change" event never reached the writer (the writer failed
  * through every retry, or the event was lost): each `in_progress` row older than the threshold is checked
  * with GetTranscriptionJob and a finished job is written by the writer's own code, so the event path and the
- * sweep may both run for a job and it is stored once.
+ * sweep may both run for a job and it is stored once. A `starting` row whose claim ran out (its worker died
+ * around StartTranscriptionJob) is checked the same way, as Transcribe may hold its job all the same.
  */
 export async function sweepStaleTranscriptions(
   db: Db,
@@ -46,7 +55,15 @@ export async function sweepStaleTranscriptions(
   if (!(olderThanMinutes > 0) || !Number.isInteger(limit) || limit < 1) {
     throw new RangeError('sweep: olderThanMinutes must be > 0 and limit a positive integer');
   }
-  const result: SweepResult = { checked: 0, completed: 0, failed: 0, running: 0, missing: 0, errors: 0 };
+  const result: SweepResult = {
+    checked: 0,
+    completed: 0,
+    failed: 0,
+    running: 0,
+    missing: 0,
+    released: 0,
+    errors: 0,
+  };
   const stage = transcriptionStage(config);
   for (const row of await staleTranscriptions(db, { olderThanMinutes, limit })) {
     // Another stage sharing the database owns its own rows.
@@ -59,6 +76,11 @@ export async function sweepStaleTranscriptions(
       ).TranscriptionJob;
     } catch (error) {
       if (isJobNotFound(error)) {
+        if (row.status === 'starting') {
+          await dropAbandonedStart(db, row.recordingId);
+          result.released++;
+          continue;
+        }
         await recordOutcome(db, {
           recordingId: row.recordingId,
           jobName: row.jobName,
@@ -77,7 +99,8 @@ export async function sweepStaleTranscriptions(
     }
     const state = job?.TranscriptionJobStatus;
     if (state !== 'COMPLETED' && state !== 'FAILED') {
-      await touchTranscription(db, row.recordingId);
+      if (row.status === 'starting') await adoptAbandonedStart(db, row.recordingId, job?.LanguageCode);
+      else await touchTranscription(db, row.recordingId);
       result.running++;
       continue;
     }

@@ -561,10 +561,10 @@ describe('recording worker fed by the SQS-like local queue (redelivered, shuffle
     const { twilioJobs, ids } = await archiveThroughQueue();
 
     for (const job of twilioJobs) expect(twilio.downloadsOf(job.providerRecordingId)).toHaveLength(1);
-    // A duplicate that finds the audio already archived may ask Transcribe too, before the first start's row is
-    // written; the service refuses a job name it already has (ConflictException), so each recording keeps one job.
+    // A duplicate that finds the audio already archived finds the start claimed too: Transcribe is asked once each.
     const names = new Set(startCalls().map((input) => input.TranscriptionJobName!));
     expect(names.size).toBe(8);
+    expect(startCalls()).toHaveLength(8);
     for (const name of names) expect(transcribe.job(name)).toBeDefined();
     const { rows } = await testDb.db.query<{ recording_id: string; job_name: string; status: string }>(
       'SELECT recording_id::text, job_name, status FROM transcriptions ORDER BY recording_id',

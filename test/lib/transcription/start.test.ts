@@ -1,9 +1,15 @@
+import {
+  LimitExceededException,
+  StartTranscriptionJobCommand,
+  type StartTranscriptionJobCommandInput,
+} from '@aws-sdk/client-transcribe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordingStore } from '../../../lib/recordings/index.js';
-import { startTranscription } from '../../../lib/transcription/index.js';
+import { startTranscription, TranscriptionStartError } from '../../../lib/transcription/index.js';
+import { recordOutcome } from '../../../lib/transcription/repository.js';
 import { startTranscriptionJobProblems, transcribeStandIn } from '../../support/aws.js';
 import { useConfig } from '../../support/config.js';
-import { useTestDb } from '../../support/db.js';
+import { serverUrl, useTestDb } from '../../support/db.js';
 import { fakeSid } from '../../support/twilio.js';
 import { insertRecording, transcriptionRow } from '../recordings/factories.js';
 
@@ -289,4 +295,209 @@ describe('the Transcribe stand-in refuses what Transcribe refuses', () => {
     expect(again).toEqual({ status: 'in_progress', jobName: `pedro-test-recording-${recording.id}` });
     expect(transcribe.startRequests()).toHaveLength(2);
   });
+});
+
+/** The claim on a recording's start, as the row holds it. */
+async function claimOf(recordingId: number) {
+  const { rows } = await testDb.db.query<{ status: string; claimed: boolean; claim_live: boolean | null }>(
+    `SELECT status, claimed_until IS NOT NULL AS claimed, claimed_until > now() AS claim_live
+     FROM transcriptions WHERE recording_id = $1`,
+    [recordingId],
+  );
+  return rows[0];
+}
+
+/**
+ * StartTranscriptionJob answers only once `open()` is called, so a test can act while a claimer waits on it. The
+ * job is then held as Transcribe would hold it.
+ */
+function holdStarts() {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let calls = 0;
+  const waiting = new Promise<void>((resolve) => {
+    transcribe.mock
+      .on(StartTranscriptionJobCommand)
+      .callsFake(async (input: StartTranscriptionJobCommandInput) => {
+        calls++;
+        resolve();
+        await gate;
+        const name = input.TranscriptionJobName as string;
+        transcribe.seedJob(name, { LanguageCode: input.LanguageCode });
+        return { TranscriptionJob: transcribe.job(name) };
+      });
+  });
+  return { waiting, open, calls: () => calls };
+}
+
+describe('transcription start: one claimer among racing duplicates', () => {
+  it('makes one StartTranscriptionJob call for two concurrent starts of one recording', async () => {
+    // Prepare
+    const recording = await recordingOfCall(newCaller());
+    const config = useConfig({ STAGE: 'test', ENABLE_TRANSCRIPTION: 'true', RECORDINGS_BUCKET: BUCKET });
+
+    // Act
+    const answers = await Promise.all([
+      startTranscription(testDb.db, config, store, recording),
+      startTranscription(testDb.db, config, store, recording),
+    ]);
+
+    // Assess
+    expect(transcribe.startRequests()).toHaveLength(1);
+    expect(answers.map((answer) => answer.status)).toContain('in_progress');
+    for (const answer of answers) expect(['starting', 'in_progress']).toContain(answer.status);
+    expect(await claimOf(recording.id)).toEqual({ status: 'in_progress', claimed: false, claim_live: null });
+  });
+
+  it('lets a duplicate that finds the claimer waiting on Transcribe do nothing and answer `starting`', async () => {
+    // Prepare
+    const recording = await recordingOfCall(newCaller());
+    const config = useConfig({ STAGE: 'test', ENABLE_TRANSCRIPTION: 'true', RECORDINGS_BUCKET: BUCKET });
+    const held = holdStarts();
+    const first = startTranscription(testDb.db, config, store, recording);
+    await held.waiting;
+
+    // Act
+    const duplicate = await startTranscription(testDb.db, config, store, recording);
+    held.open();
+    const claimer = await first;
+
+    // Assess
+    expect(duplicate).toEqual({ status: 'starting', jobName: `pedro-test-recording-${recording.id}` });
+    expect(claimer).toEqual({ status: 'in_progress', jobName: `pedro-test-recording-${recording.id}` });
+    expect(held.calls()).toBe(1);
+    expect(await transcriptionRow(testDb.db, recording.id)).toMatchObject({
+      status: 'in_progress',
+      output_key: `transcripts/twilio/2025/03/${recording.providerRecordingId}.json`,
+      language: 'en-US',
+    });
+  });
+
+  it('gives the claim up when Transcribe cannot take the job now, so a later attempt starts it', async () => {
+    // Prepare
+    const recording = await recordingOfCall(newCaller());
+    const config = useConfig({ STAGE: 'test', ENABLE_TRANSCRIPTION: 'true', RECORDINGS_BUCKET: BUCKET });
+    transcribe.refuseNextStart(
+      new LimitExceededException({ message: 'too many jobs', $metadata: { httpStatusCode: 400 } }),
+    );
+
+    // Act
+    const failed = startTranscription(testDb.db, config, store, recording);
+    await expect(failed).rejects.toBeInstanceOf(TranscriptionStartError);
+    const afterFailure = await transcriptionRow(testDb.db, recording.id);
+    const retried = await startTranscription(testDb.db, config, store, recording);
+
+    // Assess
+    expect(afterFailure).toBeUndefined();
+    expect(retried).toEqual({ status: 'in_progress', jobName: `pedro-test-recording-${recording.id}` });
+    expect(transcribe.startRequests()).toHaveLength(2);
+    expect(transcribe.job(`pedro-test-recording-${recording.id}`)).toBeDefined();
+  });
+
+  it('takes over a claim whose worker died once its lease has run out, and not before', async () => {
+    // Prepare: two starts claimed by workers that died, one lease still running, one run out.
+    const live = await recordingOfCall(newCaller());
+    const expired = await recordingOfCall(newCaller());
+    for (const [recording, minutes] of [
+      [live, 2],
+      [expired, -1],
+    ] as const) {
+      await testDb.db.query(
+        `INSERT INTO transcriptions (recording_id, status, job_name, claimed_until)
+         VALUES ($1, 'starting', $2, now() + make_interval(mins => $3))`,
+        [recording.id, `pedro-test-recording-${recording.id}`, minutes],
+      );
+    }
+    const config = useConfig({ STAGE: 'test', ENABLE_TRANSCRIPTION: 'true', RECORDINGS_BUCKET: BUCKET });
+
+    // Act
+    const held = await startTranscription(testDb.db, config, store, live);
+    const takenOver = await startTranscription(testDb.db, config, store, expired);
+
+    // Assess
+    expect(held).toEqual({ status: 'starting', jobName: `pedro-test-recording-${live.id}` });
+    expect(takenOver).toEqual({ status: 'in_progress', jobName: `pedro-test-recording-${expired.id}` });
+    expect(transcribe.startRequests().map((input) => input.TranscriptionJobName)).toEqual([
+      `pedro-test-recording-${expired.id}`,
+    ]);
+    expect(await claimOf(live.id)).toEqual({ status: 'starting', claimed: true, claim_live: true });
+  });
+
+  it('keeps an outcome the writer stored before the start recorded its answer', async () => {
+    // Prepare: Transcribe's state-change event is written while the claimer still waits on its answer.
+    const recording = await recordingOfCall(newCaller());
+    const jobName = `pedro-test-recording-${recording.id}`;
+    const config = useConfig({ STAGE: 'test', ENABLE_TRANSCRIPTION: 'true', RECORDINGS_BUCKET: BUCKET });
+    const held = holdStarts();
+    const start = startTranscription(testDb.db, config, store, recording);
+    await held.waiting;
+    await recordOutcome(testDb.db, {
+      recordingId: recording.id,
+      jobName,
+      status: 'completed',
+      text: 'Call me back.',
+      language: 'en-US',
+    });
+
+    // Act
+    held.open();
+    await start;
+
+    // Assess
+    expect(await transcriptionRow(testDb.db, recording.id)).toMatchObject({
+      status: 'completed',
+      text: 'Call me back.',
+    });
+    expect(await claimOf(recording.id)).toMatchObject({ claimed: false });
+  });
+
+  it('answers a later delivery from the row, without asking Transcribe again', async () => {
+    // Prepare
+    const recording = await recordingOfCall(newCaller());
+    const config = useConfig({ STAGE: 'test', ENABLE_TRANSCRIPTION: 'true', RECORDINGS_BUCKET: BUCKET });
+    await startTranscription(testDb.db, config, store, recording);
+
+    // Act
+    const again = await startTranscription(testDb.db, config, store, recording);
+
+    // Assess
+    expect(again).toEqual({ status: 'in_progress', jobName: `pedro-test-recording-${recording.id}` });
+    expect(transcribe.startRequests()).toHaveLength(1);
+  });
+
+  // PGlite runs one statement at a time; only a server shows concurrent transactions racing for the claim.
+  it.skipIf(!serverUrl)(
+    'makes one call per recording when ten workers race on a pool (real Postgres)',
+    async () => {
+      // Prepare
+      const recordings = [
+        await recordingOfCall(newCaller()),
+        await recordingOfCall(newCaller()),
+        await recordingOfCall(newCaller()),
+      ];
+      const config = useConfig({ STAGE: 'test', ENABLE_TRANSCRIPTION: 'true', RECORDINGS_BUCKET: BUCKET });
+
+      // Act
+      await Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          startTranscription(testDb.db, config, store, recordings[index % recordings.length]!),
+        ),
+      );
+
+      // Assess
+      const names = transcribe.startRequests().map((input) => input.TranscriptionJobName);
+      expect(names.sort()).toEqual(
+        recordings.map((recording) => `pedro-test-recording-${recording.id}`).sort(),
+      );
+      for (const recording of recordings) {
+        expect(await claimOf(recording.id)).toEqual({
+          status: 'in_progress',
+          claimed: false,
+          claim_live: null,
+        });
+      }
+    },
+  );
 });

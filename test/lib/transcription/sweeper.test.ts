@@ -33,6 +33,23 @@ async function startedJob(minutesAgo: number) {
   return { recordingId, jobName, outputKey };
 }
 
+/**
+ * A start claimed `minutesAgo` by a worker that then died: the row is still `starting`, its lease run out
+ * `expiredMinutesAgo` minutes ago (negative: still running). Transcribe holds the job only if the test seeds it.
+ */
+async function abandonedStart(minutesAgo: number, expiredMinutesAgo = 1) {
+  const recordingId = await insertRecording(testDb.db);
+  const jobName = `pedro-test-recording-${recordingId}`;
+  const outputKey = `transcripts/twilio/2025/03/${recordingId}.json`;
+  await testDb.db.query(
+    `INSERT INTO transcriptions (recording_id, status, job_name, output_key, claimed_until, created_at, updated_at)
+     VALUES ($1, 'starting', $2, $3, now() - make_interval(mins => $5), now() - make_interval(mins => $4),
+       now() - make_interval(mins => $4))`,
+    [recordingId, jobName, outputKey, minutesAgo, expiredMinutesAgo],
+  );
+  return { recordingId, jobName, outputKey };
+}
+
 /** Transcribe finished the job and wrote its (redacted) transcript where the request asked. */
 async function finishedJob(job: { jobName: string; outputKey: string }, text: string) {
   await s3.client.send(
@@ -87,7 +104,15 @@ describe('transcription sweeper', () => {
     });
 
     // Assess
-    expect(swept).toEqual({ checked: 1, completed: 1, failed: 0, running: 0, missing: 0, errors: 0 });
+    expect(swept).toEqual({
+      checked: 1,
+      completed: 1,
+      failed: 0,
+      running: 0,
+      missing: 0,
+      released: 0,
+      errors: 0,
+    });
     expect(late).toMatchObject({ status: 'completed', stored: false });
     expect(await transcriptionRow(testDb.db, job.recordingId)).toMatchObject({
       status: 'completed',
@@ -122,7 +147,15 @@ describe('transcription sweeper', () => {
     const second = await sweep();
 
     // Assess
-    expect(first).toEqual({ checked: 1, completed: 0, failed: 0, running: 1, missing: 0, errors: 0 });
+    expect(first).toEqual({
+      checked: 1,
+      completed: 0,
+      failed: 0,
+      running: 1,
+      missing: 0,
+      released: 0,
+      errors: 0,
+    });
     expect(second.checked).toBe(0);
     expect((await transcriptionRow(testDb.db, job.recordingId))!.status).toBe('in_progress');
   });
@@ -172,8 +205,24 @@ describe('transcription sweeper', () => {
     const run2 = await sweep();
 
     // Assess
-    expect(run1).toEqual({ checked: 2, completed: 1, failed: 0, running: 0, missing: 0, errors: 1 });
-    expect(run2).toEqual({ checked: 1, completed: 1, failed: 0, running: 0, missing: 0, errors: 0 });
+    expect(run1).toEqual({
+      checked: 2,
+      completed: 1,
+      failed: 0,
+      running: 0,
+      missing: 0,
+      released: 0,
+      errors: 1,
+    });
+    expect(run2).toEqual({
+      checked: 1,
+      completed: 1,
+      failed: 0,
+      running: 0,
+      missing: 0,
+      released: 0,
+      errors: 0,
+    });
     expect((await transcriptionRow(testDb.db, throttled.recordingId))!.text).toBe('one');
     expect((await transcriptionRow(testDb.db, done.recordingId))!.text).toBe('two');
   });
@@ -205,11 +254,104 @@ describe('transcription sweeper', () => {
     const swept = await sweepStaleTranscriptions(testDb.db, config, store, { olderThanMinutes: 0.001 });
 
     // Assess
-    expect(swept).toEqual({ checked: 1, completed: 1, failed: 0, running: 0, missing: 0, errors: 0 });
+    expect(swept).toEqual({
+      checked: 1,
+      completed: 1,
+      failed: 0,
+      running: 0,
+      missing: 0,
+      released: 0,
+      errors: 0,
+    });
     expect(await transcriptionRow(testDb.db, recordingId)).toMatchObject({
       status: 'completed',
       text: 'Call me back.',
       language: 'en-US',
     });
+  });
+
+  it('adopts a start whose worker died after Transcribe took the job', async () => {
+    // Prepare
+    const job = await abandonedStart(10);
+    transcribe.seedJob(job.jobName, { LanguageCode: 'es-US' });
+
+    // Act
+    const swept = await sweep();
+
+    // Assess
+    expect(swept).toEqual({
+      checked: 1,
+      completed: 0,
+      failed: 0,
+      running: 1,
+      missing: 0,
+      released: 0,
+      errors: 0,
+    });
+    expect(transcribe.startRequests()).toHaveLength(0);
+    expect(await transcriptionRow(testDb.db, job.recordingId)).toMatchObject({
+      status: 'in_progress',
+      language: 'es-US',
+    });
+  });
+
+  it('writes the outcome of an abandoned start whose job finished, its event lost', async () => {
+    // Prepare
+    const job = await abandonedStart(45);
+    await finishedJob(job, 'Llámeme, por favor.');
+
+    // Act
+    const swept = await sweep();
+
+    // Assess
+    expect(swept).toMatchObject({ checked: 1, completed: 1 });
+    expect(await transcriptionRow(testDb.db, job.recordingId)).toMatchObject({
+      status: 'completed',
+      text: 'Llámeme, por favor.',
+    });
+  });
+
+  it('releases an abandoned start Transcribe never received, so the next delivery starts the job', async () => {
+    // Prepare
+    const job = await abandonedStart(10);
+    const config = useConfig({ STAGE: 'test', RECORDINGS_BUCKET: BUCKET, ENABLE_TRANSCRIPTION: 'true' });
+
+    // Act
+    const swept = await sweep();
+    const afterSweep = await transcriptionRow(testDb.db, job.recordingId);
+    const started = await startTranscription(testDb.db, config, recordingStore(config), {
+      id: job.recordingId,
+      provider: 'twilio',
+      providerRecordingId: String(job.recordingId),
+      storageKey: `recordings/twilio/2025/03/${job.recordingId}.mp3`,
+      createdAt: new Date('2025-03-04T10:00:00Z'),
+    });
+
+    // Assess
+    expect(swept).toEqual({
+      checked: 1,
+      completed: 0,
+      failed: 0,
+      running: 0,
+      missing: 0,
+      released: 1,
+      errors: 0,
+    });
+    expect(afterSweep).toBeUndefined();
+    expect(started).toEqual({ status: 'in_progress', jobName: job.jobName });
+    expect(transcribe.startRequests()).toHaveLength(1);
+  });
+
+  it('does not look at a start whose claim is still held', async () => {
+    // Prepare: claimed an hour ago by a worker that may still be waiting on Transcribe.
+    const job = await abandonedStart(60, -2);
+
+    // Act
+    const swept = await sweep();
+
+    // Assess
+    expect(swept.checked).toBe(0);
+    expect(transcribe.mock.calls()).toHaveLength(0);
+    expect((await transcriptionRow(testDb.db, job.recordingId))!.status).toBe('starting');
   });
 });
