@@ -48,6 +48,7 @@ const ASYNC_FUNCTIONS = [
   'TranscriptWriterLambdaFunction',
   'VoipmsCdrPollerLambdaFunction',
   'VoipmsRecordingPollerLambdaFunction',
+  'VoipmsDeliveryPollerLambdaFunction',
   'RetentionPurgeLambdaFunction',
   'FollowUpRelayLambdaFunction',
   'TranscriptionSweeperLambdaFunction',
@@ -493,6 +494,7 @@ describe(`packaged CloudFormation template${skipReason}`, () => {
         'rate(1 minute)',
         'rate(10 minutes)',
         'rate(15 minutes)',
+        'rate(5 minutes)',
         'rate(5 minutes)',
       ]);
       expect(transcribe?.EventPattern).toMatchObject({ 'detail-type': ['Transcribe Job State Change'] });

@@ -19,6 +19,7 @@ import type { AddressInfo } from 'node:net';
  *   invalid_daterange, no_recording.
  * - getCallRecording / delCallRecording: missing_account, missing_callrecording, invalid_callrecording.
  * - getDIDsInfo: invalid_did, no_did. setSMS: missing_did, missing_enable, invalid_did, flag statuses.
+ * - getSMS: no_sms (nothing matched). Each sent text carries its `carrier_status`.
  * (Which status VoIP.ms picks for a DID without SMS is not documented; sms_failed is our reading.)
  */
 
@@ -176,6 +177,8 @@ export interface FakeSentMessage {
   media: string[];
   /** When VoIP.ms took it (getSMS lists it with this date, UTC when asked with timezone 0). */
   at?: Date;
+  /** What getSMS reports as `carrier_status`; VoIP.ms's "Information not available" until set. */
+  carrierStatus?: string;
 }
 
 type Behaviour =
@@ -211,6 +214,10 @@ export interface FakeVoipms {
   quirkyBase64(on?: boolean): void;
   seedCdr(...records: FakeCdrSeed[]): void;
   seedRecording(...recordings: FakeRecordingSeed[]): void;
+  /** Texts VoIP.ms lists as sent (type 0) without our having sent them: another DID's, another tool's. */
+  seedSent(...messages: FakeSentMessage[]): void;
+  /** The `carrier_status` getSMS reports from now on for the sent message `id` (throws if there is none). */
+  setCarrierStatus(id: string, carrierStatus: string): void;
   /** Add or replace a DID (fields as getDIDsInfo reports them). */
   seedDid(did: string, fields?: Record<string, string>): void;
   did(did: string): Record<string, string> | undefined;
@@ -304,6 +311,7 @@ const LIST_FIELDS: Record<string, string> = {
   getCDR: 'cdr',
   getCallRecordings: 'recordings',
   getDIDsInfo: 'dids',
+  getSMS: 'sms',
 };
 
 /** Thrown inside a handler to answer `{"status": code}`; only documented codes are allowed. */
@@ -382,8 +390,10 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
       return { status: 'success', mms: id };
     },
     getSMS: (p) => {
-      // Sent texts (type 0) between two days, by DID and contact, dates in UTC (timezone 0).
+      // Sent texts (type 0) between two days, by DID and contact, dates in UTC (timezone 0); at most `limit`
+      // rows (documented default 50), as VoIP.ms has no paging for this method.
       const day = (date: Date) => date.toISOString().slice(0, 10);
+      const limit = p.limit === undefined ? 50 : Number(p.limit);
       const listed = sent
         .filter((m) => m.kind === 'sms' && p.type === '0')
         .filter((m) => (!p.did || m.did === p.did) && (!p.contact || m.dst === p.contact))
@@ -395,7 +405,9 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
           did: m.did,
           contact: m.dst,
           message: m.message,
-        }));
+          carrier_status: m.carrierStatus ?? 'Information not available',
+        }))
+        .slice(0, limit);
       if (listed.length === 0) throw new StatusAnswer('no_sms');
       return { status: 'success', sms: listed };
     },
@@ -622,6 +634,14 @@ export async function startFakeVoipms(options: FakeVoipmsOptions = {}): Promise<
     },
     seedRecording: (...items) => {
       recordings.push(...items);
+    },
+    seedSent: (...messages) => {
+      sent.push(...messages.map((m) => ({ ...m, at: m.at ?? new Date() })));
+    },
+    setCarrierStatus: (id, carrierStatus) => {
+      const message = sent.find((m) => m.id === id);
+      if (!message) throw new Error(`fake has no sent message ${id}`);
+      message.carrierStatus = carrierStatus;
     },
     seedDid: (did, fields = {}) => {
       dids.set(did, fakeDidRecord(did, fields));
