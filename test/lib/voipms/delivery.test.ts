@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { pollVoipmsDelivery } from '../../../lib/voipms/delivery.js';
 import { createVoipmsClient, type VoipmsClient } from '../../../lib/voipms/index.js';
-import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
+import type { FakeVoipms } from '../../fakes/voipms-api.js';
 import { useTestDb } from '../../support/db.js';
 import { metricsPublished } from '../../support/metrics.js';
+import { useFakeVoipms } from '../../support/voipms.js';
 import { DID, PATIENT, PATIENT_E164 } from './factories.js';
 
 // Delivery outcomes of VoIP.ms texts, read from getSMS's carrier_status (VoIP.ms pushes no receipts), against
@@ -15,17 +16,7 @@ const HOUR = 3_600_000;
 
 let fake: FakeVoipms;
 let client: VoipmsClient;
-
-beforeAll(async () => {
-  fake = await startFakeVoipms({ dids: [DID, OTHER_DID] });
-  client = createVoipmsClient({
-    apiUrl: fake.url,
-    username: fake.username,
-    password: fake.password,
-    retryDelayMs: 1,
-  });
-});
-afterAll(async () => fake.close());
+useFakeVoipms((started) => ({ fake, client } = started), { dids: [DID, OTHER_DID] });
 
 let replies = 0;
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { clearPracticeSettingsCache } from '../../../lib/practice/settings.js';
 import { localQueues } from '../../../lib/queue/index.js';
 import { normalizeCdrRecords, upsertVoipmsCalls } from '../../../lib/voipms/calls.js';
@@ -11,24 +11,15 @@ import {
   voipmsOffsetHours,
 } from '../../../lib/voipms/pollers.js';
 import { insertVoipmsRecordings } from '../../../lib/voipms/recordings.js';
-import { type FakeCdrSeed, type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
+import type { FakeCdrSeed, FakeVoipms } from '../../fakes/voipms-api.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
+import { useFakeVoipms } from '../../support/voipms.js';
 
 const testDb = useTestDb();
 let fake: FakeVoipms;
 let client: VoipmsClient;
-
-beforeAll(async () => {
-  fake = await startFakeVoipms();
-  client = createVoipmsClient({
-    apiUrl: fake.url,
-    username: fake.username,
-    password: fake.password,
-    retryDelayMs: 1,
-  });
-});
-afterAll(async () => fake.close());
+useFakeVoipms((started) => ({ fake, client } = started));
 
 let counter = 0;
 function cdrSeed(overrides: Partial<FakeCdrSeed> = {}): FakeCdrSeed {

@@ -1,6 +1,6 @@
 // Rules of the VoIP.ms side that no other test stated: which practice settings a DID reads, what a poll
 // reports, what each refusal names, and the edges of reading caller ids, dates, media and parts.
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Queryable } from '../../../lib/db/index.js';
 import { BadRequestError } from '../../../lib/http/errors.js';
 import { decodeRequest } from '../../../lib/http/request.js';
@@ -28,21 +28,17 @@ import { insertVoipmsRecordings } from '../../../lib/voipms/recordings.js';
 import { findSentVoipmsSms } from '../../../lib/voipms/sent-sms.js';
 import { normalizeVoipmsSms, parseMedia, VoipmsSmsPayloadError } from '../../../lib/voipms/sms.js';
 import { splitText } from '../../../lib/voipms/split.js';
-import { type FakeVoipms, startFakeVoipms } from '../../fakes/voipms-api.js';
+import type { FakeVoipms } from '../../fakes/voipms-api.js';
 import { useConfig } from '../../support/config.js';
 import { useTestDb } from '../../support/db.js';
 import { httpEvent } from '../../support/events.js';
 import { metricsPublished } from '../../support/metrics.js';
+import { useFakeVoipms } from '../../support/voipms.js';
 
 const testDb = useTestDb();
 let fake: FakeVoipms;
 let client: VoipmsClient;
-
-beforeAll(async () => {
-  fake = await startFakeVoipms();
-  client = createVoipmsClient({ apiUrl: fake.url, username: fake.username, password: fake.password });
-});
-afterAll(async () => fake.close());
+useFakeVoipms((started) => ({ fake, client } = started));
 
 beforeEach(() => {
   useConfig();
