@@ -92,38 +92,19 @@ export const DECLARED_CALLS: Record<string, AwsCall[]> = {
   ],
 };
 
-const q = (id: string): ResourceRef => ({ kind: 'logical', id });
 /** A call the bundle contains but the function never makes, and why (reviewed by hand). */
 export interface Unreached {
   action: string;
   resource: ResourceRef;
   why: string;
 }
-const VIA_CALLS = 'lib/calls defines every call action at module level; this function runs only its own';
-const VIA_VOIPMS =
-  'lib/voipms/recordings.ts defines the pushed-recording action at module level; never run here';
 const VIA_STORE = 'the recording store is one object with every method; this function uses only';
 /**
  * The analysis works per module, so a module's other actions come along. These were each checked against the
  * handler and are left out of the role (least privilege); each must still be found, or the test asks to drop it.
  */
 export const UNREACHED: Record<string, Unreached[]> = {
-  twilioVoiceIncoming: [
-    { action: 'sqs:SendMessage', resource: q('RecordingsQueue'), why: VIA_CALLS },
-    { action: 'sqs:SendMessage', resource: q('OutboundSmsQueue'), why: VIA_CALLS },
-  ],
-  twilioVoiceStatus: [{ action: 'sqs:SendMessage', resource: q('RecordingsQueue'), why: VIA_CALLS }],
-  twilioRecordingStatus: [{ action: 'sqs:SendMessage', resource: q('OutboundSmsQueue'), why: VIA_CALLS }],
-  recordingWorker: [{ action: 'sqs:SendMessage', resource: q('RecordingsQueue'), why: VIA_VOIPMS }],
-  voipmsCdrPoller: [
-    {
-      action: 'sqs:SendMessage',
-      resource: q('RecordingsQueue'),
-      why: 'recording poller code shares pollers.ts',
-    },
-  ],
   transcriptWriter: [
-    { action: 'sqs:SendMessage', resource: q('RecordingsQueue'), why: VIA_VOIPMS },
     { action: 's3:GetObject', resource: RECORDING_OBJECTS, why: `${VIA_STORE} getText on transcripts/` },
     { action: 's3:DeleteObject', resource: RECORDING_OBJECTS, why: `${VIA_STORE} getText` },
     { action: 's3:PutObject', resource: RECORDING_OBJECTS, why: `${VIA_STORE} getText` },
@@ -131,7 +112,6 @@ export const UNREACHED: Record<string, Unreached[]> = {
     { action: 'kms:GenerateDataKey', resource: RECORDINGS_KEY, why: `${VIA_STORE} getText` },
   ],
   transcriptionSweeper: [
-    { action: 'sqs:SendMessage', resource: q('RecordingsQueue'), why: VIA_VOIPMS },
     { action: 's3:GetObject', resource: RECORDING_OBJECTS, why: `${VIA_STORE} getText on transcripts/` },
     { action: 's3:DeleteObject', resource: RECORDING_OBJECTS, why: `${VIA_STORE} getText` },
     { action: 's3:PutObject', resource: RECORDING_OBJECTS, why: `${VIA_STORE} getText` },
@@ -139,7 +119,6 @@ export const UNREACHED: Record<string, Unreached[]> = {
     { action: 'kms:GenerateDataKey', resource: RECORDINGS_KEY, why: `${VIA_STORE} getText` },
   ],
   retentionPurge: [
-    { action: 'sqs:SendMessage', resource: q('RecordingsQueue'), why: VIA_VOIPMS },
     { action: 's3:GetObject', resource: RECORDING_OBJECTS, why: `${VIA_STORE} delete` },
     { action: 'kms:Decrypt', resource: RECORDINGS_KEY, why: `${VIA_STORE} delete` },
     { action: 's3:PutObject', resource: RECORDING_OBJECTS, why: `${VIA_STORE} delete` },
