@@ -12,5 +12,6 @@ export {
 } from './request.js';
 export { json, noContent, plainText, refusal, twiml, type WebhookResponse } from './responses.js';
 export { type RouteContext, type RouteSpec, webhookRoute } from './route.js';
-export { type CallerCheck, safeEqual, twilioSignature, voipmsCaller } from './verify.js';
+export { twilioSignature } from './twilio-signature.js';
+export { type CallerCheck, safeEqual, voipmsCaller } from './verify.js';
 export { insertWebhookLog, writeWebhookLog } from './webhook-log.js';

@@ -1,30 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { validateRequest } from 'twilio/lib/webhooks/webhooks.js';
 import type { Config } from '../config.js';
 import { ForbiddenError } from './errors.js';
 import type { WebhookRequest } from './request.js';
 
 /** Decides whether the caller is who it claims to be; throws ForbiddenError when not. */
 export type CallerCheck = (request: WebhookRequest, config: Config) => void;
-
-/**
- * Twilio signs WEBHOOK_BASE_URL + path + raw query, plus the form parameters (blank values included).
- * Twilio's own validator tries the URL with and without the default port and compares in constant time.
- * During a token rotation the previous token is accepted too.
- */
-export const twilioSignature: CallerCheck = (request, config) => {
-  const authToken = config.twilio.authToken;
-  if (!authToken) throw new ForbiddenError('Twilio auth token not configured');
-  const signature = request.headers['x-twilio-signature'];
-  if (!signature) throw new ForbiddenError('missing X-Twilio-Signature');
-  const url = `${config.webhookBaseUrl}${request.path}${request.rawQuery ? `?${request.rawQuery}` : ''}`;
-  const tokens = [authToken, config.twilio.previousAuthToken].filter((token): token is string =>
-    Boolean(token),
-  );
-  if (!tokens.some((token) => validateRequest(token, signature, url, request.fields))) {
-    throw new ForbiddenError('invalid X-Twilio-Signature');
-  }
-};
 
 /** Constant-time string equality that does not leak the expected length either. */
 export function safeEqual(a: string, b: string): boolean {
