@@ -105,6 +105,15 @@ function countingDb(db: Db): { db: Db; take(): Statement[] } {
         )
         .finally(() => seen.push({ text: 'COMMIT', params: undefined }));
     },
+    session: (work) =>
+      db.session((connection) =>
+        work({
+          query: (text, params) => {
+            seen.push({ text, params });
+            return connection.query(text, params);
+          },
+        }),
+      ),
     close: () => db.close(),
   };
   return {

@@ -68,18 +68,19 @@ async function migrateOrWait(db: Db): Promise<string[] | undefined> {
     return await migrate(db);
   } catch (error) {
     if (!isUnavailable(error)) throw error;
-    const retry = setInterval(() => {
-      migrate(db).then(
-        (applied) => {
-          clearInterval(retry);
-          console.log(
-            `database reachable again${applied.length ? `, applied ${applied.length} migrations` : ''}`,
-          );
-        },
-        () => undefined,
-      );
-    }, 5_000);
-    retry.unref();
+    // The next attempt is scheduled when one fails, never while one runs: two runs at once would both apply
+    // the same migrations.
+    const retry = () =>
+      setTimeout(() => {
+        migrate(db).then(
+          (applied) =>
+            console.log(
+              `database reachable again${applied.length ? `, applied ${applied.length} migrations` : ''}`,
+            ),
+          retry,
+        );
+      }, 5_000).unref();
+    retry();
     return undefined;
   }
 }

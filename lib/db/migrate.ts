@@ -49,21 +49,25 @@ export async function migrate(
 ): Promise<string[]> {
   const say: Say = log ? (message) => process.stderr.write(`${message}\n`) : () => undefined;
   const applied: string[] = [];
-  const run = async (count?: number) => {
-    const done = await runner({
-      dbClient: migrationClient(db) as never,
-      dir,
-      migrationsTable: 'pgmigrations',
-      direction: 'up',
-      ...(count === undefined ? {} : { count }),
-      checkOrder: true,
-      // The advisory lock needs one session for lock and unlock, which a pool cannot promise.
-      noLock: true,
-      verbose: false,
-      log: say,
+  // One connection for a whole run: the runner sends BEGIN, each migration and COMMIT as separate statements,
+  // which over a shared pool could land on different connections while other work uses it.
+  const run = (count?: number) =>
+    db.session(async (connection) => {
+      const done = await runner({
+        dbClient: migrationClient(connection) as never,
+        dir,
+        migrationsTable: 'pgmigrations',
+        direction: 'up',
+        ...(count === undefined ? {} : { count }),
+        checkOrder: true,
+        // A session-level advisory lock: behind a transaction pooler one client connection is not one server
+        // session, so it could be taken on one server connection and never released from another.
+        noLock: true,
+        verbose: false,
+        log: say,
+      });
+      applied.push(...done.map((migration) => migration.name));
     });
-    applied.push(...done.map((migration) => migration.name));
-  };
   // The migrations before one with indexes to build run first, so its builds see the schema it will run on.
   let before = 0;
   for (const migration of await pendingMigrations(db, dir)) {

@@ -108,6 +108,19 @@ export function createPgDb({
         client.release();
       }
     },
+    async session(work) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw new DatabaseUnavailableError(error);
+      }
+      try {
+        return await work({ query: (text, params) => run(client, text, params) });
+      } finally {
+        client.release();
+      }
+    },
     close: () => pool.end(),
   };
 }

@@ -21,6 +21,8 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
     kind: 'pglite',
     ...wrap(lite),
     transaction: (work) => lite.transaction((tx) => work(wrap(tx))),
+    // One connection is all PGlite has.
+    session: (work) => work(wrap(lite)),
     close: () => lite.close(),
   };
 }

@@ -12,6 +12,11 @@ export interface Queryable {
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite';
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` on one connection of its own, outside any transaction: for statements that must share a session
+   * (a BEGIN sent apart from what it covers, as the migration runner does) while other work uses the pool.
+   */
+  session<T>(work: (connection: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -121,6 +121,7 @@ export function carryingPendingLog(db: Db, pending: PendingLog | undefined): Db 
     kind: db.kind,
     ...carry(db),
     transaction: (work) => db.transaction((tx) => work(carry(tx))),
+    session: (work) => db.session((connection) => work(carry(connection))),
     close: () => db.close(),
   };
 }

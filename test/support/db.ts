@@ -103,5 +103,5 @@ export function unreachableDb(cause = 'connect ECONNREFUSED'): Db {
   const refuse = async (): Promise<never> => {
     throw new DatabaseUnavailableError(new Error(cause));
   };
-  return { kind: 'pg', query: refuse, transaction: refuse, close: async () => undefined };
+  return { kind: 'pg', query: refuse, transaction: refuse, session: refuse, close: async () => undefined };
 }

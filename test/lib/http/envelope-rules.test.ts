@@ -185,6 +185,7 @@ describe('an accepted request', () => {
         return testDb.db.query(text, params);
       },
       transaction: (work) => testDb.db.transaction(work),
+      session: (work) => testDb.db.session(work),
       close: async () => undefined,
     } as Db;
     setDb(counting);

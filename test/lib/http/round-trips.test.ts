@@ -33,6 +33,7 @@ function counting(db: Db) {
       return db.query(text, params);
     },
     transaction: (work) => db.transaction(work),
+    session: (work) => db.session(work),
     close: () => db.close(),
   };
   return { wrapped, sent };

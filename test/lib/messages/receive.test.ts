@@ -184,6 +184,7 @@ describe('receiving an inbound text', () => {
         return real.query(sql, params);
       },
       transaction: (work) => real.transaction(work),
+      session: (work) => real.session(work),
       close: () => real.close(),
     } as Db);
     // Act

@@ -47,6 +47,7 @@ async function receiptWithGenericPlans(event: Partial<MessageStatusEvent> & { pr
       kind: testDb.db.kind,
       query: tx.query,
       transaction: (work) => work(tx),
+      session: (work) => work(tx),
       close: async () => {},
     };
     const before = await rowsRead(tx);
