@@ -85,16 +85,15 @@ export function createPgDb({
   pool.on('error', () => {
     // An idle connection dropped by the server: the pool replaces it on next use.
   });
+  const connect = () =>
+    pool.connect().catch((error: unknown) => {
+      throw new DatabaseUnavailableError(error);
+    });
   return {
     kind: 'pg',
     query: (text, params) => run(pool, text, params),
     async transaction(work) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        throw new DatabaseUnavailableError(error);
-      }
+      const client = await connect();
       const tx: Queryable = { query: (text, params) => run(client, text, params) };
       try {
         await client.query(begin);
@@ -109,12 +108,7 @@ export function createPgDb({
       }
     },
     async session(work) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        throw new DatabaseUnavailableError(error);
-      }
+      const client = await connect();
       try {
         return await work({ query: (text, params) => run(client, text, params) });
       } finally {
