@@ -1,4 +1,5 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../../lib/observability.js';
 import { pollVoipmsDelivery } from '../../../lib/voipms/delivery.js';
 import { createVoipmsClient, type VoipmsClient } from '../../../lib/voipms/index.js';
 import type { FakeVoipms } from '../../fakes/voipms-api.js';
@@ -13,6 +14,7 @@ const testDb = useTestDb();
 const OTHER_DID = '5145550001';
 const OTHER_PATIENT = '5145550199';
 const HOUR = 3_600_000;
+const day = (instant: Date) => instant.toISOString().slice(0, 10);
 
 let fake: FakeVoipms;
 let client: VoipmsClient;
@@ -74,6 +76,7 @@ describe('VoIP.ms delivery poller', () => {
     fake.sent.length = 0;
     fake.bareObjects('getSMS', false);
   });
+  afterEach(() => vi.restoreAllMocks());
 
   it('records delivered and failed outcomes on the reply each message belongs to', async () => {
     // Prepare: two replies to two patients; the carrier reports one delivered, the other failed.
@@ -220,6 +223,8 @@ describe('VoIP.ms delivery poller', () => {
     );
     fake.calls.length = 0;
     let built = 0;
+    const debug = vi.spyOn(logger, 'debug');
+    const info = vi.spyOn(logger, 'info');
 
     // Act
     const result = await pollVoipmsDelivery({
@@ -234,6 +239,9 @@ describe('VoIP.ms delivery poller', () => {
     expect(result).toEqual({ pending: 0, requests: 0, matched: 0, delivered: 0, undelivered: 0 });
     expect(built).toBe(0);
     expect(fake.calls).toEqual([]);
+    // The schedule runs every five minutes: an idle run says so at debug level only, no summary line.
+    expect(debug).toHaveBeenCalledWith('VoIP.ms delivery poll: nothing waiting');
+    expect(info).not.toHaveBeenCalled();
   });
 
   it('asks each sending DID once, over the days its waiting texts span', async () => {
@@ -250,7 +258,6 @@ describe('VoIP.ms delivery poller', () => {
 
     // Assess
     expect(result).toMatchObject({ pending: 2, requests: 2, delivered: 2 });
-    const day = (instant: Date) => instant.toISOString().slice(0, 10);
     expect(
       fake
         .callsTo('getSMS')
@@ -282,13 +289,145 @@ describe('VoIP.ms delivery poller', () => {
     expect(await statusOf(reply.rowId)).toMatchObject({ status: 'delivered' });
   });
 
-  it('no_sms (VoIP.ms lists nothing) is an empty answer, not an error', async () => {
+  it('a full list: only the texts it shows no part of are asked for, one getSMS per contact', async () => {
+    // Prepare: a three-part reply, then a reply to another patient; a two-row page holds the first two parts.
+    const long = `${'alpha '.repeat(70).trim()}.`;
+    const cut = await sentReply({ message: long });
+    const left = await sentReply({ to: OTHER_PATIENT });
+    expect(cut.ids.length).toBeGreaterThan(2);
+    fake.setCarrierStatus(cut.ids[0]!, 'Delivered');
+    fake.setCarrierStatus(left.ids[0]!, 'Delivered');
+
+    // Act
+    const result = await poll({ pageSize: 2 });
+
+    // Assess: the page stands for the reply it shows a part of; only the other patient is asked for.
+    expect(result).toEqual({ pending: 2, requests: 2, matched: 2, delivered: 2, undelivered: 0 });
+    expect(fake.callsTo('getSMS').map((call) => call.params.contact)).toEqual([undefined, OTHER_PATIENT]);
+  });
+
+  it('asks for at most maxContactLookups contacts a run, warns when more are left out, and the next run asks the rest', async () => {
+    // Prepare: two texts to others fill a two-row page; both replies are left out of it.
+    fake.seedSent(
+      { kind: 'sms', id: '880011', did: DID, dst: '5145550101', message: 'a', media: [] },
+      { kind: 'sms', id: '880012', did: DID, dst: '5145550102', message: 'b', media: [] },
+    );
+    const toPatient = await sentReply();
+    const toOther = await sentReply({ to: OTHER_PATIENT });
+    fake.setCarrierStatus(toPatient.ids[0]!, 'Delivered');
+    fake.setCarrierStatus(toOther.ids[0]!, 'Delivered');
+    const warn = vi.spyOn(logger, 'warn');
+
+    // Act
+    const first = await poll({ pageSize: 2, maxContactLookups: 1 });
+    const warnedFirst = [...warn.mock.calls];
+    const second = await poll({ pageSize: 2, maxContactLookups: 1 });
+
+    // Assess
+    expect(first).toEqual({ pending: 2, requests: 2, matched: 1, delivered: 1, undelivered: 0 });
+    expect(warnedFirst).toEqual([
+      [
+        'VoIP.ms delivery poll: more contacts to look up than one run allows',
+        { did: `***${DID.slice(-4)}`, contacts: 2 },
+      ],
+    ]);
+    // One contact left, as many as a run allows: asked without a warning.
+    expect(second).toEqual({ pending: 1, requests: 2, matched: 1, delivered: 1, undelivered: 0 });
+    expect(warn).toHaveBeenCalledTimes(1);
+    const contacts = fake.callsTo('getSMS').map((call) => call.params.contact);
+    expect([contacts[1], contacts[3]].sort()).toEqual([OTHER_PATIENT, PATIENT].sort());
+    expect([contacts[0], contacts[2]]).toEqual([undefined, undefined]);
+    expect(await statusOf(toPatient.rowId)).toMatchObject({ status: 'delivered' });
+    expect(await statusOf(toOther.rowId)).toMatchObject({ status: 'delivered' });
+  });
+
+  it('checks at most maxPending texts a run, the newest first', async () => {
+    // Prepare
+    const older = await sentReply({ storedAt: new Date(Date.now() - 2 * HOUR) });
+    const newer = await sentReply({ to: OTHER_PATIENT });
+    fake.setCarrierStatus(older.ids[0]!, 'Delivered');
+    fake.setCarrierStatus(newer.ids[0]!, 'Delivered');
+
+    // Act
+    const result = await poll({ maxPending: 1 });
+
+    // Assess
+    expect(result).toEqual({ pending: 1, requests: 1, matched: 1, delivered: 1, undelivered: 0 });
+    expect(await statusOf(newer.rowId)).toMatchObject({ status: 'delivered' });
+    expect(await statusOf(older.rowId)).toMatchObject({ status: 'sent' });
+  });
+
+  it('asks a DID from the day before its oldest waiting text, so every text it waits on is listed', async () => {
+    // Prepare: two texts of one DID two days apart, within a three-day window.
+    const oldest = new Date(Date.now() - 50 * HOUR);
+    const older = await sentReply({ storedAt: oldest });
+    const newer = await sentReply({ to: OTHER_PATIENT });
+    fake.setCarrierStatus(older.ids[0]!, 'Delivered');
+    fake.setCarrierStatus(newer.ids[0]!, 'Delivered');
+
+    // Act
+    const result = await poll({ windowMs: 72 * HOUR });
+
+    // Assess
+    expect(result).toEqual({ pending: 2, requests: 1, matched: 2, delivered: 2, undelivered: 0 });
+    expect(fake.callsTo('getSMS').map((call) => [call.params.from, call.params.to])).toEqual([
+      [day(new Date(oldest.getTime() - 24 * HOUR)), day(new Date())],
+    ]);
+  });
+
+  it('takes a listed message without a type as sent, and a carrier status that is not text as no outcome', async () => {
+    // Prepare: getSMS lists one message without its type (only sent texts were asked for), and the other with
+    // its carrier status as a number (any value may come as one).
+    const toPatient = await sentReply();
+    const toOther = await sentReply({ to: OTHER_PATIENT });
+    const listing = {
+      callApi: async () => ({
+        status: 'success',
+        sms: [
+          { id: toPatient.ids[0], did: DID, contact: PATIENT, carrier_status: 'Delivered' },
+          { id: toOther.ids[0], type: 0, did: DID, contact: OTHER_PATIENT, carrier_status: 404 },
+        ],
+      }),
+    } as unknown as VoipmsClient;
+
+    // Act
+    const result = await pollVoipmsDelivery({ db: testDb.db, client: listing });
+
+    // Assess
+    expect(result).toEqual({ pending: 2, requests: 1, matched: 2, delivered: 1, undelivered: 0 });
+    expect(await statusOf(toPatient.rowId)).toMatchObject({ status: 'delivered' });
+    expect(await statusOf(toOther.rowId)).toMatchObject({ status: 'sent' });
+  });
+
+  it('counts only what this run recorded: an outcome another run stored first is not counted or published again', async () => {
+    // Prepare: while this run asks VoIP.ms, an overlapping run records the same outcome.
+    const published = metricsPublished();
+    const reply = await sentReply();
+    fake.setCarrierStatus(reply.ids[0]!, 'Delivered');
+    const overlapped = {
+      callApi: async (...args: Parameters<VoipmsClient['callApi']>) => {
+        await testDb.db.query(`UPDATE sms_messages SET status = 'delivered' WHERE id = $1`, [reply.rowId]);
+        return client.callApi(...args);
+      },
+    } as unknown as VoipmsClient;
+
+    // Act
+    const result = await pollVoipmsDelivery({ db: testDb.db, client: overlapped });
+
+    // Assess
+    expect(result).toEqual({ pending: 1, requests: 1, matched: 1, delivered: 0, undelivered: 0 });
+    expect(published().filter((m) => m.name === 'VoipmsDeliveryStatus')).toEqual([]);
+    expect(await statusOf(reply.rowId)).toEqual({ status: 'delivered', error_code: null });
+  });
+
+  it('no_sms (VoIP.ms lists nothing) is an empty answer, not an error, nor a full list', async () => {
     // Prepare: a stored reply VoIP.ms does not list.
     await sentReply();
     fake.sent.length = 0;
 
-    // Act & Assess
-    await expect(poll()).resolves.toMatchObject({ pending: 1, requests: 1, matched: 0 });
+    // Act & Assess: even with one row a page, an empty answer left nothing out to ask for per contact.
+    await expect(poll({ pageSize: 1 })).resolves.toMatchObject({ pending: 1, requests: 1, matched: 0 });
+    expect(fake.callsTo('getSMS')).toHaveLength(1);
   });
 
   it('a refused call fails the run after the other DIDs are done; nothing is lost, the next run records it', async () => {
@@ -298,15 +437,32 @@ describe('VoIP.ms delivery poller', () => {
     fake.setCarrierStatus(first.ids[0]!, 'Delivered');
     fake.setCarrierStatus(second.ids[0]!, 'Delivered');
     fake.failWith('getSMS', 'ip_not_enabled', 1);
+    const error = vi.spyOn(logger, 'error');
+    const info = vi.spyOn(logger, 'info');
 
     // Act
     const failed = poll();
     await expect(failed).rejects.toMatchObject({ name: 'VoipmsApiError', status: 'ip_not_enabled' });
     const statuses = [(await statusOf(first.rowId))?.status, (await statusOf(second.rowId))?.status];
+    const failedDid = statuses[0] === 'sent' ? DID : OTHER_DID;
+    const logged = { error: [...error.mock.calls], info: [...info.mock.calls] };
     const retried = await poll();
 
     // Assess: the DID asked second was recorded in the failed run, the other one in the next.
     expect(statuses.sort()).toEqual(['delivered', 'sent']);
+    // The operator sees which DID failed (masked) and why, and the run's counts with the failures among them.
+    expect(logged.error).toEqual([
+      [
+        'VoIP.ms delivery poll failed for a DID',
+        { did: `***${failedDid.slice(-4)}`, error: expect.stringContaining('getSMS failed: ip_not_enabled') },
+      ],
+    ]);
+    expect(logged.info).toEqual([
+      [
+        'VoIP.ms delivery poll',
+        { pending: 2, requests: 2, matched: 1, delivered: 1, undelivered: 0, failed: 1 },
+      ],
+    ]);
     expect(retried).toMatchObject({ pending: 1, delivered: 1 });
     expect(await statusOf(first.rowId)).toMatchObject({ status: 'delivered' });
     expect(await statusOf(second.rowId)).toMatchObject({ status: 'delivered' });
@@ -329,11 +485,13 @@ describe('VoIP.ms delivery poller', () => {
     await expect(pollVoipmsDelivery({ db: testDb.db, client: impatient })).rejects.toMatchObject({
       status: 'timeout',
     });
+    const askedBeforeFailing = fake.callsTo('getSMS').length;
     const afterTimeout = await statusOf(reply.rowId);
     fake.limitExceeded('getSMS', 1);
     const next = await poll();
 
-    // Assess
+    // Assess: getSMS only reads, so an unanswered call is asked again before the run gives up.
+    expect(askedBeforeFailing).toBe(3);
     expect(afterTimeout).toMatchObject({ status: 'sent' });
     expect(next).toMatchObject({ delivered: 1 });
     expect(await statusOf(reply.rowId)).toMatchObject({ status: 'delivered' });
