@@ -2,7 +2,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { getConfig } from '../lib/config.js';
 import { getDb } from '../lib/db/index.js';
 import { recordingStore } from '../lib/recordings/index.js';
-import { type SweepResult, sweepStaleTranscriptions } from '../lib/transcription/index.js';
+import { noSweep, type SweepResult, sweepStaleTranscriptions } from '../lib/transcription/index.js';
 
 /**
  * Every 15 minutes: transcription jobs still `in_progress` after 30 minutes, and starts whose claim ran out, are
@@ -12,7 +12,7 @@ import { type SweepResult, sweepStaleTranscriptions } from '../lib/transcription
 export const handler = async (_event?: ScheduledEvent, _context?: Context): Promise<SweepResult> => {
   const config = await getConfig();
   if (!config.enableTranscription) {
-    return { checked: 0, completed: 0, failed: 0, running: 0, missing: 0, released: 0, errors: 0 };
+    return noSweep();
   }
   return sweepStaleTranscriptions(await getDb(), config, recordingStore(config));
 };

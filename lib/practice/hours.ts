@@ -43,15 +43,20 @@ interface LocalParts {
   minute: number;
 }
 
-/** Zone offset (local minus UTC, in ms) in force at an instant. */
-function offsetAt(timezone: string, instant: number): number {
+/** A zone lookup for the office, whose unknown zone is a settings error. */
+function inOfficeZone<T>(timezone: string, lookup: () => T): T {
   try {
-    return zoneOffsetAt(timezone, instant);
+    return lookup();
   } catch (error) {
     if (error instanceof UnknownTimeZoneError)
       throw new OfficeSettingsError(`unknown office timezone "${timezone}"`);
     throw error;
   }
+}
+
+/** Zone offset (local minus UTC, in ms) in force at an instant. */
+function offsetAt(timezone: string, instant: number): number {
+  return inOfficeZone(timezone, () => zoneOffsetAt(timezone, instant));
 }
 
 function localParts(timezone: string, instant: number): LocalParts & { second: number } {
@@ -68,13 +73,7 @@ function localParts(timezone: string, instant: number): LocalParts & { second: n
 
 /** The instant at which the local clock shows the given date and minute of day (lib/practice/zone.ts's rule). */
 function localToInstant(timezone: string, year: number, month: number, day: number, minutes: number): number {
-  try {
-    return wallClockInstant(timezone, Date.UTC(year, month - 1, day, 0, minutes));
-  } catch (error) {
-    if (error instanceof UnknownTimeZoneError)
-      throw new OfficeSettingsError(`unknown office timezone "${timezone}"`);
-    throw error;
-  }
+  return inOfficeZone(timezone, () => wallClockInstant(timezone, Date.UTC(year, month - 1, day, 0, minutes)));
 }
 
 function parseClock(value: string, where: string): number {

@@ -15,7 +15,13 @@ export {
   type TranscriptionStart,
   TranscriptionStartError,
 } from './start.js';
-export { SWEEP_DEFAULTS, type SweepOptions, type SweepResult, sweepStaleTranscriptions } from './sweeper.js';
+export {
+  noSweep,
+  SWEEP_DEFAULTS,
+  type SweepOptions,
+  type SweepResult,
+  sweepStaleTranscriptions,
+} from './sweeper.js';
 export {
   type TranscribeJobStateChange,
   transcriptText,

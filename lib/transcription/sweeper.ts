@@ -35,6 +35,11 @@ export interface SweepResult {
   errors: number;
 }
 
+/** A sweep that checked nothing (and the count each sweep starts from). */
+export function noSweep(): SweepResult {
+  return { checked: 0, completed: 0, failed: 0, running: 0, missing: 0, released: 0, errors: 0 };
+}
+
 export const SWEEP_DEFAULTS = { olderThanMinutes: 30, limit: 50 } as const;
 
 /**
@@ -55,15 +60,7 @@ export async function sweepStaleTranscriptions(
   if (!(olderThanMinutes > 0) || !Number.isInteger(limit) || limit < 1) {
     throw new RangeError('sweep: olderThanMinutes must be > 0 and limit a positive integer');
   }
-  const result: SweepResult = {
-    checked: 0,
-    completed: 0,
-    failed: 0,
-    running: 0,
-    missing: 0,
-    released: 0,
-    errors: 0,
-  };
+  const result = noSweep();
   const stage = transcriptionStage(config);
   for (const row of await staleTranscriptions(db, { olderThanMinutes, limit })) {
     // Another stage sharing the database owns its own rows.
